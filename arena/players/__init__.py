@@ -1,0 +1,1 @@
+"""Actors: UCI engines, LLMs, humans, random, traces."""
