@@ -112,12 +112,21 @@ class Actor(abc.ABC):
         """Expected dollars of one decision (0 for engines); used by the cost-aware policy."""
         return 0.0
 
+    def cancelled_usage(self, state: GameState, running_s: float) -> Usage:
+        """Estimated usage of a decision for `state` cancelled after `running_s` seconds.
+
+        A closed request may still be billed; model actors estimate it, engines cost nothing.
+        """
+        return Usage()
+
 
 class Speculator(abc.ABC):
     """Predicts the move the player to move will make."""
 
     name: str = "speculator"
     spec: str = ""
+    usage: Usage = Usage()
+    """Accumulated usage of the speculator's own calls (model speculators)."""
 
     async def start(self) -> None:
         """Acquire resources. Called once per match."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import statistics
@@ -104,6 +105,11 @@ class MatchSummary:
     branches_wasted: int = 0
     wasted_usage: Usage = field(default_factory=Usage)
     speculated_plies: int = 0
+    """Plies for which the waiting side's guesses arrived before the move was committed."""
+    predicted_plies: int = 0
+    """Of those, plies whose played move was among the guesses."""
+    speculator_usage: Usage = field(default_factory=Usage)
+    """Usage of the speculators' own calls (counted as overhead)."""
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -112,7 +118,7 @@ class MatchSummary:
         saved = sum(r.saved_s for r in recs)
         hits = sum(1 for r in recs if r.hit)
         committed_tokens = sum(r.usage.tokens for r in recs)
-        wasted_tokens = self.wasted_usage.tokens
+        wasted_tokens = self.wasted_usage.tokens + self.speculator_usage.tokens
         usage: list[dict[str, Any]] = []
         for side in (0, 1):
             total = Usage()
@@ -129,8 +135,13 @@ class MatchSummary:
             "wall_s": round(self.wall_s, 4),
             "saved_s": round(saved, 4),
             "saved_pct": round(100 * saved / sequential, 2) if sequential > 0 else 0.0,
-            "hit_rate": round(hits / self.speculated_plies, 4) if self.speculated_plies else 0.0,
+            "hit_rate": (
+                round(self.predicted_plies / self.speculated_plies, 4)
+                if self.speculated_plies
+                else 0.0
+            ),
             "hits": hits,
+            "predicted_plies": self.predicted_plies,
             "speculated_plies": self.speculated_plies,
             "branches_started": self.branches_started,
             "branches_wasted": self.branches_wasted,
@@ -184,6 +195,8 @@ class Match:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cancelled: set[asyncio.Task[Decision]] = set()
         self._speculated_plies = 0
+        self._predicted = 0
+        self._wasted_this_turn = Usage()
         self.state: GameState = start
         self.records: list[PlyRecord] = []
         self.paused = asyncio.Event()
@@ -228,7 +241,7 @@ class Match:
             rank=rank,
             depth=depth,
         )
-        task.add_done_callback(lambda _t, b=branch: self._on_branch_done(b))
+        task.add_done_callback(functools.partial(self._on_branch_done_cb, branch))
         if speculative:
             self._branches[(side, self._branch_key(side, state))] = branch
             self._branches_started += 1
@@ -251,6 +264,9 @@ class Match:
 
     def _branch_key(self, side: Side, state: GameState) -> str:
         return f"{self.seats[side].actor.fingerprint()}\x00{state.key()}"
+
+    def _on_branch_done_cb(self, branch: Branch, _task: asyncio.Task[Decision]) -> None:
+        self._on_branch_done(branch)
 
     def _on_branch_done(self, branch: Branch) -> None:
         branch.finished = self.clock()
@@ -278,9 +294,14 @@ class Match:
     def _discard(self, branch: Branch) -> bool:
         """Drops a branch that can no longer be used; cancels it if it runs. True if cancelled."""
         self._branches_wasted += 1
-        self._wasted = self._wasted + branch.usage()
         if branch.task.done():
+            self._wasted = self._wasted + branch.usage()
+            self._wasted_this_turn = self._wasted_this_turn + branch.usage()
             return False
+        running = self.clock() - branch.started
+        estimate = self.seats[branch.side].actor.cancelled_usage(branch.state, running)
+        self._wasted = self._wasted + estimate
+        self._wasted_this_turn = self._wasted_this_turn + estimate
         branch.task.cancel()
         self._cancelled.add(branch.task)
         branch.task.add_done_callback(self._cancelled.discard)
@@ -291,7 +312,8 @@ class Match:
                 branch.id,
                 branch.state.ply,
                 branch.side,
-                self.clock() - branch.started,
+                running,
+                estimate,
             )
         )
         return True
@@ -418,7 +440,7 @@ class Match:
                     0.0,
                     (self.seats[0].actor.spec, self.seats[1].actor.spec),
                     tuple(s.speculator.spec if s.speculator else None for s in self.seats),  # type: ignore[arg-type]
-                    self.start_state.key(),
+                    self.start_state.position(),
                     self.state.ply,
                 ),
                 durable=True,
@@ -465,6 +487,7 @@ class Match:
         turn_start = self.clock()
         self._started_this_turn = 0
         self._depth2_this_turn = 0
+        self._wasted_this_turn = Usage()
         self._publish(TurnStarted(self.match_id, self._now(), state.ply, mover, state.key()))
 
         adopted = self._branches.pop((mover, self._branch_key(mover, state)), None)
@@ -503,6 +526,7 @@ class Match:
         finished = branch.finished if branch.finished is not None else commit
         decision_s = finished - branch.started
         wait_s = commit - turn_start
+        guessed = state.ply in self._guesses
         guesses = self._guesses.pop(state.ply, ())
         rank = next((i for i, g in enumerate(guesses, 1) if g.move == move), None)
         self._decision_times[mover].append(decision_s)
@@ -521,14 +545,15 @@ class Match:
             branches_started=self._started_this_turn,
             branches_cancelled=cancelled,
             usage=decision.usage,
-            wasted_usage=Usage(),
+            wasted_usage=self._wasted_this_turn,
             attempts=decision.attempts,
             flagged=decision.flagged,
             raw=decision.raw,
             commit_latency_s=(commit - last_commit) if hit and was_ready else None,
         )
-        if speculating:
+        if guessed:
             self._speculated_plies += 1
+            self._predicted += rank is not None
         self.state = new_state
         self.records.append(record)
         await self._emit(MoveCommitted(self.match_id, self._now(), record), durable=True)
@@ -568,6 +593,10 @@ class Match:
             branches_wasted=self._branches_wasted,
             wasted_usage=self._wasted,
             speculated_plies=self._speculated_plies,
+            predicted_plies=self._predicted,
+            speculator_usage=sum(
+                (s.speculator.usage for s in self.seats if s.speculator is not None), Usage()
+            ),
         )
 
 

@@ -47,7 +47,7 @@ class ChessState:
             raise ArenaError(f"bad FEN {fen!r}: {exc}") from None
         status = board.status()
         if status != chess.STATUS_VALID:
-            problems = [f.name.lower() for f in chess.Status if f and f in status]
+            problems = [(f.name or "").lower() for f in chess.Status if f and f in status]
             raise ArenaError(f"bad FEN {fen!r}: {', '.join(problems) or 'invalid position'}")
         return cls(board, board.fen(), ())
 

@@ -1,0 +1,251 @@
+"""`arena bench speculation`: speculators replayed on recorded games, side by side in one run.
+
+Each trace is replayed through the real match runner and speculation engine, with trace players
+that spend the recorded latencies x `time_scale`. Compute-bound speculators (engines) are run
+over the trace positions first; their real compute time is measured and then spent at the same
+time scale during the replay, so that scaling the game's latencies does not make them look slow.
+The paper's recorded guesses (`trace-guesses`) spend their recorded latency x `time_scale`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from collections.abc import Callable
+from typing import Any
+
+from arena.core.actor import Guess, Speculator
+from arena.core.game import GameState
+from arena.core.match import Match, MatchSummary, Seat
+from arena.core.policy import SpeculationPolicy
+from arena.games.chess import ChessState
+from arena.games.traces import Trace, TracePly, load_trace
+from arena.players.trace import TracePlayer
+from arena.specs import Context, build_speculator
+from arena.speculators.simple import TraceGuessSpeculator
+
+
+class PrecomputedSpeculator(Speculator):
+    """Returns guesses computed before the replay after their measured time x `time_scale`."""
+
+    def __init__(
+        self, spec: str, cache: dict[str, tuple[list[Guess], float]], time_scale: float
+    ) -> None:
+        self.spec = spec
+        self.name = spec
+        self.cache = cache
+        self.time_scale = time_scale
+
+    async def predict(self, state: GameState, k: int) -> list[Guess]:
+        hit = self.cache.get(state.key())
+        if hit is None:
+            return []
+        guesses, seconds = hit
+        await asyncio.sleep(seconds * self.time_scale)
+        return guesses[:k]
+
+
+async def precompute(
+    speculator: Speculator, trace: Trace, side: int, k: int
+) -> dict[str, tuple[list[Guess], float]]:
+    """Predictions of `side`'s speculator (which guesses the other side's moves), in game order."""
+    cache: dict[str, tuple[list[Guess], float]] = {}
+    state = ChessState.from_fen(trace.start_fen)
+    await speculator.start()
+    try:
+        for rec in trace.plies:
+            if state.to_move != side:
+                t0 = time.monotonic()
+                guesses = await speculator.predict(state, k)
+                cache[state.key()] = (guesses, time.monotonic() - t0)
+            speculator.observe(state, rec.move)
+            state = state.apply(rec.move)
+    finally:
+        await speculator.close()
+    return cache
+
+
+@dataclass
+class BenchRow:
+    speculator: str
+    k: int
+    plies: int = 0
+    hits: int = 0
+    adopted: int = 0
+    speculated: int = 0
+    guessed: int = 0
+    foreseen: int = 0
+    sequential_s: float = 0.0
+    wall_s: float = 0.0
+    baseline_wall_s: float = 0.0
+    committed_tokens: int = 0
+    overhead_tokens: int = 0
+    predict_s: float = 0.0
+    predictions: int = 0
+    commit_latencies_ms: list[float] = field(default_factory=list)
+
+    def add(self, summary: MatchSummary, baseline_wall_s: float) -> None:
+        stats = summary.stats
+        self.plies += len(summary.records)
+        self.hits += stats["predicted_plies"]
+        self.adopted += stats["hits"]
+        self.speculated += stats["speculated_plies"]
+        self.sequential_s += stats["sequential_s"]
+        self.wall_s += summary.wall_s
+        self.baseline_wall_s += baseline_wall_s
+        self.committed_tokens += sum(r.usage.tokens for r in summary.records)
+        self.overhead_tokens += stats["wasted_tokens"]
+        self.commit_latencies_ms += [
+            r.commit_latency_s * 1000 for r in summary.records if r.commit_latency_s is not None
+        ]
+
+    def count_offline(
+        self, trace: Trace, side: int, guesses_at: Callable[[TracePly], list[str]]
+    ) -> None:
+        """Top-k accuracy on every ply this side's speculator guesses, whatever the timing."""
+        for rec in trace.plies:
+            if rec.ply % 2 != side:
+                self.guessed += 1
+                self.foreseen += rec.move in guesses_at(rec)
+
+    def as_json(self) -> dict[str, Any]:
+        lat = sorted(self.commit_latencies_ms)
+        p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else None
+        seq = self.sequential_s
+        return {
+            "speculator": self.speculator,
+            "k": self.k,
+            "plies": self.plies,
+            "hit_rate": round(self.hits / self.speculated, 4) if self.speculated else 0.0,
+            "accuracy": round(self.foreseen / self.guessed, 4) if self.guessed else 0.0,
+            "adopted": self.adopted,
+            "sequential_s": round(seq, 3),
+            "wall_s": round(self.wall_s, 3),
+            "saved_s": round(seq - self.wall_s, 3),
+            "saved_pct": round(100 * (seq - self.wall_s) / seq, 2) if seq else 0.0,
+            "baseline_wall_s": round(self.baseline_wall_s, 3),
+            "vs_baseline_pct": (
+                round(100 * (self.baseline_wall_s - self.wall_s) / self.baseline_wall_s, 2)
+                if self.baseline_wall_s
+                else 0.0
+            ),
+            "token_overhead_pct": (
+                round(100 * self.overhead_tokens / self.committed_tokens, 2)
+                if self.committed_tokens
+                else 0.0
+            ),
+            "commit_latency_p95_ms": None if p95 is None else round(p95, 3),
+            "predict_ms_mean": (
+                round(1000 * self.predict_s / self.predictions, 2) if self.predictions else None
+            ),
+        }
+
+
+@dataclass
+class BenchResult:
+    rows: list[BenchRow]
+    traces: list[str]
+    time_scale: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "traces": self.traces,
+            "time_scale": self.time_scale,
+            "results": [row.as_json() for row in self.rows],
+        }
+
+    def table(self) -> str:
+        head = (
+            f"{'speculator':<22} {'k':>2} {'plies':>5} {'acc':>6} {'hit':>6} {'seq s':>8} {'wall s':>8} "
+            f"{'saved':>7} {'vs off':>7} {'tok+':>7} {'p95 ms':>7}"
+        )
+        lines = [
+            f"{len(self.traces)} trace(s), time scale {self.time_scale}",
+            head,
+            "-" * len(head),
+        ]
+        for row in self.rows:
+            j = row.as_json()
+            p95 = "-" if j["commit_latency_p95_ms"] is None else f"{j['commit_latency_p95_ms']:.1f}"
+            lines.append(
+                f"{j['speculator']:<22} {j['k']:>2} {j['plies']:>5} {100 * j['accuracy']:>5.1f}% "
+                f"{100 * j['hit_rate']:>5.1f}% "
+                f"{j['sequential_s']:>8.2f} {j['wall_s']:>8.2f} {j['saved_pct']:>6.1f}% "
+                f"{j['vs_baseline_pct']:>6.1f}% {j['token_overhead_pct']:>6.1f}% {p95:>7}"
+            )
+        lines.append(
+            "acc = top-k accuracy on all plies; hit = played move among the guesses that arrived "
+            "in time; saved = 1 - wall/sequential; vs off = wall against the same replay without "
+            "speculation; tok+ = wasted branch and speculator tokens / committed tokens"
+        )
+        return "\n".join(lines)
+
+
+def _cached_moves(
+    cache: dict[str, tuple[list[Guess], float]], trace: Trace
+) -> Callable[[TracePly], list[str]]:
+    keys: dict[int, str] = {}
+    state = ChessState.from_fen(trace.start_fen)
+    for rec in trace.plies:
+        keys[rec.ply] = state.key()
+        state = state.apply(rec.move)
+
+    def at(rec: TracePly) -> list[str]:
+        return [g.move for g in cache.get(keys[rec.ply], ([], 0.0))[0]]
+
+    return at
+
+
+async def _replay(
+    trace: Trace, seats_speculators: tuple[Speculator | None, Speculator | None], k: int, scale: float
+) -> MatchSummary:
+    seats = (
+        Seat(TracePlayer(trace, scale, f"trace:{trace.path}"), seats_speculators[0]),
+        Seat(TracePlayer(trace, scale, f"trace:{trace.path}"), seats_speculators[1]),
+    )
+    enabled = any(s is not None for s in seats_speculators)
+    policy = SpeculationPolicy(enabled=enabled, k=k, max_in_flight=2 * k + 2)
+    match = Match(
+        f"bench-{trace.game}",
+        ChessState.from_fen(trace.start_fen),
+        seats,
+        policy=policy,
+        max_plies=len(trace.plies),
+    )
+    summary = await match.run()
+    got = summary.moves
+    want = [p.move for p in trace.plies]
+    if got != want:
+        raise RuntimeError(f"replay of {trace.game} diverged from the trace at {len(got)} plies")
+    return summary
+
+
+async def run_speculation_bench(
+    trace_paths: list[str], speculator_specs: list[str], ks: list[int], time_scale: float
+) -> BenchResult:
+    traces = [load_trace(p) for p in trace_paths]
+    baselines = {t.path: (await _replay(t, (None, None), 1, time_scale)).wall_s for t in traces}
+    rows: list[BenchRow] = []
+    for spec in speculator_specs:
+        for k in ks:
+            row = BenchRow(spec, k)
+            for trace in traces:
+                ctx = Context(time_scale=time_scale, traces=[trace])
+                pair: list[Speculator | None] = []
+                for side in (0, 1):
+                    built = build_speculator(spec, ctx)
+                    if built is None or isinstance(built, TraceGuessSpeculator):
+                        pair.append(built)
+                        if built is not None:
+                            row.count_offline(trace, side, lambda p, k=k: list(p.guesses[:k]))
+                        continue
+                    cache = await precompute(built, trace, side, k)
+                    row.count_offline(trace, side, _cached_moves(cache, trace))
+                    row.predict_s += sum(seconds for _, seconds in cache.values())
+                    row.predictions += len(cache)
+                    pair.append(PrecomputedSpeculator(spec, cache, time_scale))
+                summary = await _replay(trace, (pair[0], pair[1]), k, time_scale)
+                row.add(summary, baselines[trace.path])
+            rows.append(row)
+    return BenchResult(rows, [t.path for t in traces], time_scale)

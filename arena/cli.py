@@ -1,0 +1,338 @@
+"""The `arena` command. Results go to stdout (`--json` pipes cleanly), diagnostics to stderr."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from arena.core.errors import ArenaError
+from arena.core.events import Event, MatchEnded, MatchStarted, MoveCommitted
+from arena.core.match import MatchSummary
+from arena.core.policy import SpeculationPolicy
+from arena.session import MatchPlan, Prepared, default_db_path, plan_for_resume, prepare_match
+from arena.specs import DEFAULT_SPECULATOR, default_players
+
+EXIT_OK = 0
+EXIT_MATCH_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, exit 2, like every other bad input
+        raise ArenaError(f"{message} (see `arena {self.prog.split()[-1]} --help`)")
+
+
+def _policy_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("speculation")
+    g.add_argument("--speculator", help=f"speculator for both sides (default {DEFAULT_SPECULATOR})")
+    g.add_argument("--white-speculator", help="White's speculator (guesses Black's moves)")
+    g.add_argument("--black-speculator", help="Black's speculator (guesses White's moves)")
+    g.add_argument("--no-speculation", action="store_true", help="turn speculation off")
+    g.add_argument("--k", type=int, default=3, help="guesses per ply (default 3)")
+    g.add_argument("--min-prob", type=float, default=0.0, help="skip guesses below this")
+    g.add_argument("--max-in-flight", type=int, default=6, help="cap on running branches")
+    g.add_argument("--cost-aware", action="store_true", help="start a branch only if worth it")
+    g.add_argument("--price-per-hour", type=float, default=20.0, help="$ value of an hour waited")
+    g.add_argument("--depth", type=int, default=1, choices=(1, 2), help="speculation depth")
+    g.add_argument("--time-scale", type=float, default=1.0, help="scale of trace latencies")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="arena", description="LLMs and engines play chess, fast.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    play = sub.add_parser("play", help="play a match (TUI unless --headless)")
+    play.add_argument("--white", help="White's player spec or profile")
+    play.add_argument("--black", help="Black's player spec or profile")
+    play.add_argument("--fen", help="start position (FEN)")
+    play.add_argument("--max-plies", type=int, help="stop after this many plies")
+    play.add_argument("--seed", type=int, default=0, help="seed for random players")
+    play.add_argument("--db", help="SQLite database (default replays/arena.db or ARENA_DB)")
+    play.add_argument("--headless", action="store_true", help="no TUI; progress on stderr")
+    play.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    _policy_args(play)
+
+    resume = sub.add_parser("resume", help="continue an unfinished match")
+    resume.add_argument("match_id")
+    resume.add_argument("--db")
+    resume.add_argument("--max-plies", type=int, help="new ply limit")
+    resume.add_argument("--headless", action="store_true")
+    resume.add_argument("--json", action="store_true")
+
+    replays = sub.add_parser("replays", help="list saved matches (TUI browser unless --json)")
+    replays.add_argument("--db")
+    replays.add_argument("--json", action="store_true")
+    replays.add_argument("--limit", type=int)
+
+    replay = sub.add_parser("replay", help="step through a saved match in the TUI")
+    replay.add_argument("match_id")
+    replay.add_argument("--db")
+
+    export = sub.add_parser("export", help="export a saved match")
+    export.add_argument("match_id")
+    export.add_argument("--format", choices=("pgn", "json"), default="pgn")
+    export.add_argument("--db")
+    export.add_argument("--out", help="write to this file instead of stdout")
+
+    sub.add_parser("profiles", help="list player profiles (engines/*.toml)")
+
+    bench = sub.add_parser("bench", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="bench_command", parser_class=_Parser)
+    spec = bench_sub.add_parser("speculation", help="speculators on recorded games")
+    spec.add_argument("--trace", action="append", required=True, help="trace file (repeatable)")
+    spec.add_argument("--speculator", action="append", help="speculator spec (repeatable)")
+    spec.add_argument("--k", default="1,2,3", help="comma-separated k values (default 1,2,3)")
+    spec.add_argument("--time-scale", type=float, default=0.001, help="latency scale")
+    spec.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        command = args.command or "home"
+        return asyncio.run(_dispatch(command, args)) if command != "home" else _home(args)
+    except ArenaError as exc:
+        print(f"arena: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("arena: interrupted; every committed move is saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+async def _dispatch(command: str, args: argparse.Namespace) -> int:
+    if command == "play":
+        return await _play(args)
+    if command == "resume":
+        return await _resume(args)
+    if command == "replays":
+        return await _replays(args)
+    if command == "replay":
+        return await _replay(args)
+    if command == "export":
+        return await _export(args)
+    if command == "profiles":
+        return _profiles()
+    if command == "bench":
+        return await _bench(args)
+    raise ArenaError(f"unknown command {command!r}")
+
+
+def _plan_from_args(args: argparse.Namespace) -> tuple[MatchPlan, str | None]:
+    note = None
+    white, black = args.white, args.black
+    if white is None or black is None:
+        default_white, default_black, note = default_players()
+        white = white or default_white
+        black = black or default_black
+    shared = args.speculator or DEFAULT_SPECULATOR
+    if args.k < 1:
+        raise ArenaError("--k must be at least 1")
+    policy = SpeculationPolicy(
+        enabled=not args.no_speculation,
+        k=args.k,
+        min_probability=args.min_prob,
+        max_in_flight=args.max_in_flight,
+        cost_aware=args.cost_aware,
+        price_per_hour=args.price_per_hour,
+        depth=args.depth,
+    )
+    plan = MatchPlan(
+        white=white,
+        black=black,
+        white_speculator=None if args.no_speculation else (args.white_speculator or shared),
+        black_speculator=None if args.no_speculation else (args.black_speculator or shared),
+        fen=args.fen,
+        max_plies=args.max_plies,
+        seed=args.seed,
+        time_scale=args.time_scale,
+        policy=policy,
+    )
+    return plan, note
+
+
+def _home(args: argparse.Namespace) -> int:
+    from arena.tui.app import ArenaApp
+
+    ArenaApp(db_path=str(default_db_path()), note=default_players()[2]).run()
+    return EXIT_OK
+
+
+async def _open_store(db: str | None) -> Any:
+    from arena.store import Store
+
+    return await Store.open(default_db_path(db))
+
+
+async def _play(args: argparse.Namespace) -> int:
+    plan, note = _plan_from_args(args)
+    store = await _open_store(args.db)
+    try:
+        prepared = await prepare_match(plan, store)
+        if note:
+            print(f"arena: {note}", file=sys.stderr)
+        return await _run_prepared(prepared, args, note)
+    finally:
+        await store.close()
+
+
+async def _resume(args: argparse.Namespace) -> int:
+    store = await _open_store(args.db)
+    try:
+        match_id = await store.resolve_match_id(args.match_id)
+        plan = await plan_for_resume(store, match_id)
+        if args.max_plies is not None:
+            plan = MatchPlan(**{**plan.__dict__, "max_plies": args.max_plies})
+        prepared = await prepare_match(plan, store, match_id, resume=True)
+        print(f"arena: resuming {match_id} at ply {len(plan.moves)}", file=sys.stderr)
+        return await _run_prepared(prepared, args, None)
+    finally:
+        await store.close()
+
+
+async def _run_prepared(prepared: Prepared, args: argparse.Namespace, note: str | None) -> int:
+    if not args.headless:
+        from arena.tui.app import ArenaApp
+
+        app = ArenaApp(match=prepared.match, note=note)
+        try:
+            await app.run_async()
+        finally:
+            await prepared.recorder.aclose()
+        summary = app.summary if hasattr(app, "summary") else None
+        if summary is not None and args.json:
+            print(json.dumps(summary_json(summary)))
+        return EXIT_OK
+    prepared.match.bus.subscribe(_progress_printer)
+    task = asyncio.ensure_future(prepared.run())
+    try:
+        summary: MatchSummary = await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise
+    if args.json:
+        print(json.dumps(summary_json(summary)))
+    return EXIT_MATCH_ERROR if summary.outcome.termination.startswith("error") else EXIT_OK
+
+
+def summary_json(summary: MatchSummary) -> dict[str, Any]:
+    """The `play --json` object."""
+    return {
+        "match_id": summary.match_id,
+        "result": summary.outcome.result,
+        "termination": summary.outcome.termination,
+        "moves": summary.moves,
+        **summary.stats,
+        "plies": len(summary.moves),
+        "plies_this_run": len(summary.records),
+    }
+
+
+def _progress_printer(event: Event) -> None:
+    if isinstance(event, MatchStarted):
+        print(
+            f"match {event.match_id}: {event.players[0]} (white) vs {event.players[1]} (black)",
+            file=sys.stderr,
+        )
+    elif isinstance(event, MoveCommitted):
+        r = event.record
+        mark = f"hit#{r.rank} saved {r.saved_s:.2f}s" if r.hit else "miss" if r.guesses else ""
+        number = f"{r.ply // 2 + 1}{'.' if r.side == 0 else '...'}"
+        print(
+            f"  {number:>5} {r.san:<8} think {r.decision_s:6.2f}s  wait {r.wait_s:6.2f}s  {mark}",
+            file=sys.stderr,
+        )
+    elif isinstance(event, MatchEnded):
+        stats = event.stats
+        print(
+            f"result {event.result} ({event.termination}); wall {stats['wall_s']:.1f}s, "
+            f"sequential {stats['sequential_s']:.1f}s, saved {stats['saved_s']:.1f}s "
+            f"({stats['saved_pct']:.1f}%), hit rate {100 * stats['hit_rate']:.0f}%",
+            file=sys.stderr,
+        )
+
+
+async def _replays(args: argparse.Namespace) -> int:
+    if not args.json:
+        from arena.tui.app import ArenaApp
+
+        await ArenaApp(db_path=str(default_db_path(args.db)), start_screen="replays").run_async()
+        return EXIT_OK
+    store = await _open_store(args.db)
+    try:
+        rows = await store.list_matches(limit=args.limit)
+        print(json.dumps([row.as_dict() for row in rows]))
+    finally:
+        await store.close()
+    return EXIT_OK
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    store = await _open_store(args.db)
+    try:
+        match_id = await store.resolve_match_id(args.match_id)
+    finally:
+        await store.close()
+    from arena.tui.app import ArenaApp
+
+    app = ArenaApp(db_path=str(default_db_path(args.db)), start_screen=("replay", match_id))
+    await app.run_async()
+    return EXIT_OK
+
+
+async def _export(args: argparse.Namespace) -> int:
+    from arena.store import export_json, export_pgn
+
+    store = await _open_store(args.db)
+    try:
+        match_id = await store.resolve_match_id(args.match_id)
+        if args.format == "pgn":
+            text = await export_pgn(store, match_id)
+        else:
+            text = json.dumps(await export_json(store, match_id), indent=2)
+    finally:
+        await store.close()
+    if args.out:
+        try:
+            Path(args.out).write_text(text + "\n")
+        except OSError as exc:
+            raise ArenaError(f"cannot write {args.out}: {exc.strerror}") from None
+    else:
+        print(text)
+    return EXIT_OK
+
+
+def _profiles() -> int:
+    from arena.specs import list_profiles
+
+    for name, profile in list_profiles().items():
+        print(f"{name:<20} {profile.get('kind', '?'):<10} {profile.get('description', '')}")
+    return EXIT_OK
+
+
+async def _bench(args: argparse.Namespace) -> int:
+    if args.bench_command != "speculation":
+        raise ArenaError("usage: arena bench speculation --trace FILE [--speculator SPEC ...]")
+    from arena.bench import run_speculation_bench
+
+    try:
+        ks = [int(k) for k in args.k.split(",") if k.strip()]
+    except ValueError:
+        raise ArenaError(f"--k takes numbers like 1,2,3, not {args.k!r}") from None
+    result = await run_speculation_bench(
+        args.trace, args.speculator or ["stockfish", "trace-guesses"], ks, args.time_scale
+    )
+    if args.json:
+        print(json.dumps(result.as_json()))
+    else:
+        print(result.table())
+    return EXIT_OK

@@ -1,0 +1,212 @@
+"""The one chess prompt builder, the tolerant move reader and the retry feedback.
+
+`build_chess_prompt` is a pure function of the state and fixed options, so a speculative call
+made earlier and the real call for the same state send byte-identical requests.
+"""
+
+from __future__ import annotations
+
+import re
+
+import chess
+
+from arena.games.chess import START_FEN, ChessState
+
+ANSWER_FORMAT = "MOVE: <your move in SAN>"
+
+SYSTEM_PROMPT = f"""\
+You are a strong chess player in a game against an opponent. You are shown the position and \
+the moves played so far, and you choose the next move for the side to move.
+
+Think as much as you need, then end your reply with one final line of exactly this form:
+{ANSWER_FORMAT}
+for example `MOVE: Nf3`, `MOVE: exd5`, `MOVE: O-O` or `MOVE: e8=Q`. Give one move only on that \
+line, in standard algebraic notation (SAN); it must be legal in the position shown."""
+
+
+def board_diagram(board: chess.Board) -> str:
+    """The board with White at the bottom, files and ranks labelled; uppercase is White."""
+    files = "  a b c d e f g h"
+    rows = [files]
+    for rank in range(7, -1, -1):
+        cells = []
+        for file in range(8):
+            piece = board.piece_at(chess.square(file, rank))
+            cells.append(piece.symbol() if piece else ".")
+        rows.append(f"{rank + 1} {' '.join(cells)} {rank + 1}")
+    rows.append(files)
+    return "\n".join(rows)
+
+
+def history_text(state: ChessState) -> str:
+    """The moves from the match's start in SAN with move numbers (`1. e4 e5 2. Nf3`)."""
+    board = chess.Board(state.start_fen)
+    number, white = board.fullmove_number, board.turn == chess.WHITE
+    parts: list[str] = []
+    for i, san in enumerate(state.san_history):
+        if white:
+            parts.append(f"{number}. {san}")
+        elif i == 0:
+            parts.append(f"{number}... {san}")
+        else:
+            parts.append(san)
+        if not white:
+            number += 1
+        white = not white
+    return " ".join(parts)
+
+
+def legal_sans(state: ChessState) -> list[str]:
+    """The legal moves in SAN, sorted (a fixed order keeps prompts byte-identical)."""
+    return sorted(state.format_move(m) for m in state.legal_moves())
+
+
+def build_chess_prompt(
+    state: ChessState, *, show_legal: bool = False, show_history: bool = True
+) -> tuple[str, str]:
+    """`(system, user)` for the side to move at `state`."""
+    side = "White" if state.to_move == 0 else "Black"
+    board = state.board
+    lines = [f"You play {side}. It is your move.", ""]
+    if state.start_fen != START_FEN:
+        lines += [f"The game started from this position: FEN {state.start_fen}", ""]
+    lines += [
+        "Current position (White at the bottom; uppercase letters are White's pieces):",
+        "",
+        board_diagram(board),
+        "",
+        f"FEN: {state.position()}",
+        f"Side to move: {side}",
+    ]
+    if show_history:
+        history = history_text(state)
+        lines.append(f"Moves so far: {history}" if history else "Moves so far: none yet.")
+    if state.path:
+        last = state.san_history[-1]
+        mover = "Black" if state.to_move == 0 else "White"
+        lines.append(f"Last move: {last} (by {mover})")
+    if board.is_check():
+        lines.append(f"{side} is in check.")
+    if show_legal:
+        lines.append(f"Legal moves: {', '.join(legal_sans(state))}")
+    lines += ["", f"Choose your move. End your reply with the line `{ANSWER_FORMAT}`."]
+    return SYSTEM_PROMPT, "\n".join(lines)
+
+
+# -- reading answers --------------------------------------------------------------------------
+
+_LABEL = re.compile(
+    r"(?im)(?:^|[\s*_>#(\[|])(?:(?:final|my|best|chosen)\s+)?(?:move|answer)\s*[*_]*\s*[:=]\s*(.*)$"
+)
+_JSON_MOVE = re.compile(r"\"(?:move|san|uci)\"\s*:\s*\"([^\"]+)\"", re.IGNORECASE)
+_TAGGED = re.compile(r"<move>\s*([^<]+?)\s*</move>|\\boxed\{\s*([^}]+?)\s*\}", re.IGNORECASE)
+_MOVE_NUMBER = re.compile(r"^\d+\.+$")
+_TOKEN_MOVE = re.compile(
+    r"^(?:\d+\.+\s*)?"
+    r"(?:[KQRBN]?[a-h]?[1-8]?[x:]?[a-h][1-8](?:=?[QRBNqrbn])?|[O0]-[O0](?:-[O0])?"
+    r"|[a-h][1-8][-x]?[a-h][1-8][qrbnQRBN]?|[KQRBN][a-h][1-8][-x][a-h][1-8])[+#]?[!?]*$"
+)
+_STRIP = "*_`'\"()[]{}.,;:!?"
+
+
+def _first_token(rest: str) -> str | None:
+    """The move a label's remainder names: `**Nf3** (developing)` -> `Nf3`."""
+    for raw in rest.replace("`", " ").split():
+        token = raw.strip(_STRIP)
+        if not token or _MOVE_NUMBER.match(raw.strip("*_`")):
+            continue
+        if "<" in token or ">" in token:  # an echoed template such as `<your move>`
+            return None
+        token = re.sub(r"^\d+\.+", "", token)  # 1.e4, 12...Nf6
+        return token or None
+    return None
+
+
+def find_claim(text: str) -> str | None:
+    """The move an answer commits to, as written, or None.
+
+    In order: the last `MOVE:` / `Final answer:` style label, the last JSON `"move": "..."`,
+    `<move>..</move>` or `\\boxed{..}`, an answer that is only a move, and a final line that is
+    only a move. Moves merely mentioned in the reasoning are never taken.
+    """
+    if not text or not text.strip():
+        return None
+    labelled = [t for m in _LABEL.finditer(text) if (t := _first_token(m.group(1)))]
+    if labelled:
+        # The last label naming something move-shaped; else the last label, so the feedback
+        # can quote what was read.
+        shaped = [t for t in labelled if _TOKEN_MOVE.match(t)]
+        return (shaped or labelled)[-1]
+    json_moves = _JSON_MOVE.findall(text)
+    if json_moves:
+        return _first_token(json_moves[-1])
+    tagged = _TAGGED.findall(text)
+    if tagged:
+        a, b = tagged[-1]
+        return _first_token(a or b)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    for candidate in (text.strip(), lines[-1]):
+        bare = candidate.strip(_STRIP + " ")
+        if _TOKEN_MOVE.match(bare):
+            return _first_token(bare)
+    return None
+
+
+_LAN = re.compile(r"^[KQRBN]?([a-h][1-8])[-x:]?([a-h][1-8])=?([qrbnQRBN])?[+#]?$")
+
+
+def parse_claim(state: ChessState, claim: str) -> str | None:
+    """The legal move (UCI) a claimed move names in SAN, UCI or long algebraic, else None."""
+    token = claim.strip().strip(_STRIP)
+    if not token:
+        return None
+    move = state.parse_move(token)
+    if move is not None:
+        return move
+    lan = _LAN.match(token)
+    if lan:
+        uci = (lan.group(1) + lan.group(2) + (lan.group(3) or "")).lower()
+        if state.is_legal(uci):
+            return uci
+    if token[0] in "nbrqk":  # a piece letter written in lower case: nf3
+        return state.parse_move(token[0].upper() + token[1:])
+    return None
+
+
+def extract_move(state: ChessState, text: str) -> str | None:
+    """The legal move (UCI) an answer commits to, or None."""
+    claim = find_claim(text)
+    return parse_claim(state, claim) if claim else None
+
+
+# -- feedback ---------------------------------------------------------------------------------
+
+
+def _why_illegal(state: ChessState, claim: str) -> str:
+    board = state.board
+    side = "White" if state.to_move == 0 else "Black"
+    try:
+        board.parse_san(claim.strip(_STRIP))
+    except chess.AmbiguousMoveError:
+        return "it is ambiguous: say which piece moves (e.g. Nbd2, R1e2)"
+    except chess.IllegalMoveError:
+        return f"it is not a legal move for {side} in this position" + (
+            f" ({side} is in check)" if board.is_check() else ""
+        )
+    except ValueError:
+        pass
+    else:
+        return "it could not be read as one legal move"
+    if re.fullmatch(r"[a-h][1-8][a-h][1-8][qrbnQRBN]?", claim.strip(_STRIP)):
+        return f"it is not a legal move for {side} in this position"
+    return "it is not a move in SAN (like Nf3) or UCI (like g1f3)"
+
+
+def feedback(state: ChessState, claim: str | None) -> str:
+    """What a rejected answer is told before it tries again (a pure function of its input)."""
+    legal = ", ".join(legal_sans(state))
+    if claim is None:
+        head = f"I could not find your move. End your reply with a final line `{ANSWER_FORMAT}`."
+    else:
+        head = f"`{claim}` is illegal here: {_why_illegal(state, claim)}."
+    return f"{head}\nLegal moves: {legal}\nReply again, ending with the line `{ANSWER_FORMAT}`."

@@ -1,0 +1,240 @@
+"""The provider contract: one chat call in, text and usage out, with our own retry loop.
+
+SDK retries are off (`max_retries=0`) so that this module alone decides what is retried, how
+long to wait and when to give up. A call that still fails raises `ProviderError("<kind>: <short
+reason>")`; the message is redacted so it can never carry the API key.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import email.utils
+import logging
+import random
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from arena.core.actor import Usage
+from arena.core.errors import ProviderError
+from arena.providers.pricing import Prices
+
+log = logging.getLogger("arena.providers")
+
+Message = dict[str, str]
+"""A chat turn: `{"role": "user" | "assistant", "content": text}`."""
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One chat call. `max_tokens` / `temperature` override the provider's options when set."""
+
+    system: str
+    messages: list[Message]
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+
+@dataclass(frozen=True)
+class ChatResponse:
+    """The answer text (thinking/reasoning excluded), its usage (cost included) and timing."""
+
+    text: str
+    usage: Usage
+    raw_model: str
+    stop_reason: str | None = None
+    cache_write_tokens: int = 0
+    elapsed_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the provider retries: 429, 5xx, connection errors, timeouts and unreadable bodies."""
+
+    retries: int = 4
+    """Retries after the first try (so at most retries + 1 calls)."""
+    timeout: float = 300.0
+    """Seconds one call may take in total."""
+    backoff: float = 1.0
+    """First backoff in seconds; doubles per retry, with jitter."""
+    backoff_max: float = 30.0
+    retry_after_max: float = 60.0
+    """Cap on a server's `retry-after` (a hostile or confused value must not stall a match)."""
+    jitter: float = 0.25
+    """Relative jitter of a backoff (not applied to an honoured `retry-after`)."""
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number `attempt + 1`."""
+        if retry_after is not None:
+            return max(0.0, min(retry_after, self.retry_after_max))
+        base = min(self.backoff * (2.0**attempt), self.backoff_max)
+        return max(0.0, base * random.uniform(1 - self.jitter, 1 + self.jitter))
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A classified failed call."""
+
+    retryable: bool
+    reason: str
+    retry_after: float | None = None
+
+
+class BadResponse(Exception):
+    """The server answered 200 with something that is not the API's response shape."""
+
+
+_SECRETISH = re.compile(r"\b(sk-[A-Za-z0-9_*\-]{2})[A-Za-z0-9_*\-]{4,}")
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """`text` with every secret, and anything shaped like an API key, masked."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return _SECRETISH.sub(r"\1***", text)
+
+
+def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from `retry-after-ms` or `retry-after` (seconds or an HTTP date), else None."""
+    if headers is None:
+        return None
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def status_failure(status: int, message: str, headers: Mapping[str, str] | None) -> Failure:
+    """Classifies an HTTP error status."""
+    retryable = status in (408, 409, 429) or status >= 500
+    reason = f"HTTP {status}" + (f": {message}" if message else "")
+    return Failure(retryable, reason, parse_retry_after(headers) if retryable else None)
+
+
+def short(text: str, limit: int = 160) -> str:
+    """One line of at most `limit` characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@dataclass
+class Provider(abc.ABC):
+    """A chat model behind an SDK client, with retries, timeouts and prices."""
+
+    kind: ClassVar[str] = "provider"
+
+    model: str
+    base_url: str | None = None
+    api_key_env: str = ""
+    """The environment variable the key came from (named in errors; the key never is)."""
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    prices: Prices | None = None
+    """Dollars per million tokens; None means unknown (costs are then None, never zero)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Options that shape requests (part of the fingerprint)."""
+    _api_key: str = field(default="", repr=False)
+
+    # -- the contract -------------------------------------------------------------------------
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        """One answer; retries transient failures, then raises `ProviderError`.
+
+        Cancellation propagates at once: the SDK closes the HTTP request when its task is
+        cancelled, and nothing here catches `CancelledError`.
+        """
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(self.retry.timeout):
+                    response = await self._call(request)
+            except TimeoutError:
+                failure = Failure(True, f"timed out after {self.retry.timeout:g}s")
+            except BadResponse as exc:
+                failure = Failure(True, f"unreadable response ({exc})")
+            except ValueError as exc:  # the SDK's JSON decoding of a broken body
+                failure = Failure(True, f"unreadable response ({type(exc).__name__})")
+            except Exception as exc:
+                classified = self._classify(exc)
+                if classified is None:
+                    raise
+                failure = classified
+            else:
+                elapsed = time.monotonic() - started
+                usage = response.usage
+                cost = (
+                    None
+                    if self.prices is None
+                    else self.prices.cost(usage, cache_write_tokens=response.cache_write_tokens)
+                )
+                return ChatResponse(
+                    response.text,
+                    Usage(
+                        usage.input_tokens,
+                        usage.output_tokens,
+                        usage.cached_tokens,
+                        usage.reasoning_tokens,
+                        cost,
+                    ),
+                    response.raw_model,
+                    response.stop_reason,
+                    response.cache_write_tokens,
+                    elapsed,
+                )
+            reason = redact(short(failure.reason), (self._api_key,))
+            if not failure.retryable or attempt >= self.retry.retries:
+                tries = f" after {attempt + 1} tries" if attempt else ""
+                raise ProviderError(f"{self.kind}: {reason}{tries}") from None
+            delay = self.retry.delay(attempt, failure.retry_after)
+            log.warning(
+                "%s %s: %s; retry %d/%d in %.2fs",
+                self.kind,
+                self.model,
+                reason,
+                attempt + 1,
+                self.retry.retries,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    async def aclose(self) -> None:  # noqa: B027
+        """Closes the HTTP client; a later call opens a new one (players outlive matches)."""
+
+    def fingerprint(self) -> str:
+        """Kind, model, endpoint and request-shaping options; never the key."""
+        opts = ",".join(f"{k}={v}" for k, v in sorted(self.options.items()))
+        where = f"@{self.base_url}" if self.base_url else ""
+        return f"{self.kind}:{self.model}{where}" + (f",{opts}" if opts else "")
+
+    def price(self, usage: Usage) -> float | None:
+        """Dollars for `usage` at this provider's prices (None when unknown)."""
+        return None if self.prices is None else self.prices.cost(usage)
+
+    # -- for subclasses -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def _call(self, request: ChatRequest) -> ChatResponse:
+        """One SDK call without retries; usage cost is filled in by `complete`."""
+
+    @abc.abstractmethod
+    def _classify(self, exc: Exception) -> Failure | None:
+        """The failure an SDK exception stands for, or None if it is not the SDK's."""

@@ -1,0 +1,131 @@
+"""Builds a ready-to-run match from a plan: actors, speculators, policy, store journal.
+
+Shared by the headless CLI, the TUI, `arena resume` and tournaments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from arena.core.errors import ArenaError
+from arena.core.match import Match, Seat
+from arena.core.policy import SpeculationPolicy
+from arena.games.chess import ChessState
+from arena.specs import Context, build_actor, build_speculator
+from arena.store import MatchRecorder, Store
+
+DEFAULT_DB = Path("replays") / "arena.db"
+
+
+def default_db_path(explicit: str | None = None) -> Path:
+    """`--db`, then `ARENA_DB`, then `replays/arena.db`."""
+    return Path(explicit or os.environ.get("ARENA_DB") or DEFAULT_DB)
+
+
+@dataclass(frozen=True)
+class MatchPlan:
+    """Everything needed to (re)build a match; stored with it so it can be resumed."""
+
+    white: str
+    black: str
+    white_speculator: str | None = None
+    black_speculator: str | None = None
+    fen: str | None = None
+    moves: tuple[str, ...] = ()
+    max_plies: int | None = None
+    seed: int = 0
+    time_scale: float = 1.0
+    policy: SpeculationPolicy = field(default_factory=SpeculationPolicy)
+
+    def policy_json(self) -> dict[str, Any]:
+        return {**asdict(self.policy), "time_scale": self.time_scale}
+
+
+def build_seats(plan: MatchPlan) -> tuple[Seat, Seat]:
+    """Actors and speculators for both sides; bad specs raise `ArenaError` before anything runs."""
+    ctx = Context(seed=plan.seed, time_scale=plan.time_scale, concurrency=plan.policy.k + 2)
+    white = build_actor(plan.white, ctx)
+    black = build_actor(plan.black, ctx)
+    speculate = plan.policy.enabled
+    white_spec = build_speculator(plan.white_speculator, ctx) if speculate else None
+    black_spec = build_speculator(plan.black_speculator, ctx) if speculate else None
+    return Seat(white, white_spec), Seat(black, black_spec)
+
+
+@dataclass
+class Prepared:
+    """A match wired to its journal; `await prepared.run()` plays it and closes the recorder."""
+
+    match: Match
+    recorder: MatchRecorder
+    plan: MatchPlan
+
+    async def run(self) -> Any:
+        try:
+            return await self.match.run()
+        finally:
+            await self.recorder.aclose()
+
+
+async def prepare_match(
+    plan: MatchPlan, store: Store, match_id: str | None = None, *, resume: bool = False
+) -> Prepared:
+    """Checks the plan, records the match row and returns the runnable match."""
+    start = ChessState.from_fen(plan.fen)
+    state = ChessState.from_moves(start.position(), plan.moves) if plan.moves else start
+    seats = build_seats(plan)
+    if match_id is None:
+        match_id = store.new_match_id()
+    if not resume:
+        await store.create_match(
+            match_id,
+            white_spec=plan.white,
+            black_spec=plan.black,
+            white_speculator=plan.white_speculator if plan.policy.enabled else None,
+            black_speculator=plan.black_speculator if plan.policy.enabled else None,
+            start_fen=start.position(),
+            max_plies=plan.max_plies,
+            seed=plan.seed,
+            policy=plan.policy_json(),
+        )
+    recorder = MatchRecorder(store, match_id)
+    match = Match(
+        match_id,
+        state,
+        seats,
+        policy=plan.policy,
+        max_plies=plan.max_plies,
+        journal=recorder,
+    )
+    match.bus.subscribe(recorder)
+    return Prepared(match, recorder, plan)
+
+
+async def plan_for_resume(store: Store, match_id: str) -> MatchPlan:
+    """The stored plan of an unfinished match, with the moves already played."""
+    row = await store.get_match(match_id)
+    if row is None:
+        raise ArenaError(f"no match {match_id!r}: see `arena replays`")
+    if row.status == "finished":
+        raise ArenaError(f"match {match_id} is finished ({row.result}, {row.termination})")
+    policy_data = json.loads(row.policy_json or "{}")
+    time_scale = float(policy_data.pop("time_scale", 1.0))
+    fields = SpeculationPolicy.__dataclass_fields__
+    policy = SpeculationPolicy(**{k: v for k, v in policy_data.items() if k in fields})
+    plan = MatchPlan(
+        white=row.white_spec,
+        black=row.black_spec,
+        white_speculator=row.white_speculator,
+        black_speculator=row.black_speculator,
+        fen=row.start_fen,
+        moves=tuple(await store.moves(match_id)),
+        max_plies=row.max_plies,
+        seed=row.seed or 0,
+        time_scale=time_scale,
+        policy=policy,
+    )
+    return replace(plan)

@@ -1,0 +1,253 @@
+"""Turns player and speculator specs into actors and speculators: the one place that knows every kind.
+
+A spec is `KIND[:ARG][,key=value...]` or a profile name from `engines/*.toml`:
+
+    stockfish                       Stockfish at its default limit (depth 8)
+    stockfish:depth=6,skill=5       options: movetime (ms), depth, nodes, skill, elo, threads,
+                                    hash (MB), keep_hash=1, path=/bin/engine
+    uci:/path/to/engine,depth=10    any UCI engine, same options
+    random[:seed=N]                 a seeded random mover
+    trace:FILE                      replays a recorded game (its moves and latencies)
+    human                           you, in the TUI
+    anthropic:MODEL[,opts]          Anthropic Messages API (key: ANTHROPIC_API_KEY)
+    openai:MODEL[@URL][,opts]       OpenAI, or any OpenAI-compatible server at URL
+    NAME                            the profile engines/NAME.toml
+
+Speculator specs: `stockfish[:opts]` (MultiPV), `random`, `trace-guesses`, `adaptive`
+(a learning blend of a shallow and a deeper engine), `anthropic:MODEL`, `openai:MODEL[@URL]`,
+or `none`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from arena.core.actor import Actor, Speculator
+from arena.core.errors import ArenaError
+from arena.games.traces import Trace, load_trace
+from arena.players.engine import ENGINES_DIR, EngineOptions
+from arena.players.random import RandomPlayer
+from arena.players.stockfish import EnginePlayer
+from arena.players.trace import TracePlayer
+from arena.speculators.blend import BlendSpeculator
+from arena.speculators.simple import RandomSpeculator, TraceGuessSpeculator
+from arena.speculators.stockfish import EngineSpeculator
+
+PLAYER_KINDS = ("stockfish", "uci", "random", "trace", "human", "anthropic", "openai")
+SPECULATOR_KINDS = ("stockfish", "uci", "random", "trace-guesses", "adaptive", "anthropic", "openai")
+
+ENGINE_KEYS = {"movetime", "depth", "nodes", "skill", "elo", "threads", "hash", "keep_hash", "path"}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed spec: kind, its positional argument and its options."""
+
+    kind: str
+    arg: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    profile: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What building an actor may need besides its spec."""
+
+    seed: int = 0
+    time_scale: float = 1.0
+    concurrency: int = 4
+    traces: list[Trace] = field(default_factory=list)
+
+
+def _profiles_dir() -> Path:
+    return Path(os.environ.get("ARENA_PROFILES", str(ENGINES_DIR)))
+
+
+def list_profiles() -> dict[str, dict[str, Any]]:
+    """Profiles from `engines/*.toml`, by name."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(_profiles_dir().glob("*.toml")):
+        try:
+            out[path.stem] = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ArenaError(f"broken profile {path}: {exc}") from None
+    return out
+
+
+def parse_spec(text: str, kinds: tuple[str, ...] = PLAYER_KINDS) -> Spec:
+    """Parses a spec or resolves a profile name; unknown kinds are an `ArenaError`."""
+    text = text.strip()
+    if not text:
+        raise ArenaError("empty player spec")
+    head, _, rest = text.partition(":")
+    if head not in kinds and "," in head:
+        head, _, opts_only = head.partition(",")
+        rest = "," + opts_only + (":" + rest if rest else "")
+    if head not in kinds:
+        profiles = list_profiles()
+        if head in profiles:
+            return _from_profile(head, profiles[head], text, kinds)
+        known = ", ".join(kinds)
+        names = ", ".join(sorted(profiles)) or "none"
+        raise ArenaError(f"unknown spec {text!r}: kinds are {known}; profiles are {names}")
+    arg, options = _split_options(rest)
+    return Spec(head, arg, options, text)
+
+
+def _split_options(rest: str) -> tuple[str, dict[str, str]]:
+    parts = [p for p in rest.split(",")] if rest else []
+    arg = ""
+    options: dict[str, str] = {}
+    for i, part in enumerate(parts):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" in part and not (i == 0 and "://" in part.split("=", 1)[0]):
+            key, _, value = part.partition("=")
+            options[key.strip()] = value.strip()
+        elif i == 0:
+            arg = part
+        else:
+            raise ArenaError(f"bad option {part!r}: options look like key=value")
+    return arg, options
+
+
+def _from_profile(name: str, profile: dict[str, Any], text: str, kinds: tuple[str, ...]) -> Spec:
+    kind = str(profile.get("kind", ""))
+    if kind not in kinds:
+        raise ArenaError(f"profile {name!r} has kind {kind!r}; expected one of {', '.join(kinds)}")
+    options = {str(k): str(v) for k, v in dict(profile.get("options", {})).items()}
+    _, extra = _split_options(text.partition(",")[2])
+    options.update(extra)
+    arg = str(profile.get("model", profile.get("path", "")))
+    if profile.get("base_url"):
+        arg = f"{arg}@{profile['base_url']}"
+    return Spec(kind, arg, options, text, profile)
+
+
+def _int(spec: Spec, key: str) -> int | None:
+    value = spec.options.get(key)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ArenaError(f"{spec.text}: {key} must be an integer, not {value!r}") from None
+
+
+def engine_options(spec: Spec) -> EngineOptions:
+    unknown = set(spec.options) - ENGINE_KEYS
+    if unknown:
+        raise ArenaError(
+            f"{spec.text}: unknown option {sorted(unknown)[0]!r}; "
+            f"engine options are {', '.join(sorted(ENGINE_KEYS))}"
+        )
+    movetime = _int(spec, "movetime")
+    binary = spec.options.get("path") or (spec.arg if spec.kind == "uci" else None)
+    if spec.kind == "uci" and not binary:
+        raise ArenaError(f"{spec.text}: uci needs a path, e.g. uci:/usr/bin/engine")
+    return EngineOptions(
+        movetime=movetime / 1000 if movetime is not None else None,
+        depth=_int(spec, "depth"),
+        nodes=_int(spec, "nodes"),
+        skill=_int(spec, "skill"),
+        elo=_int(spec, "elo"),
+        threads=_int(spec, "threads") or 1,
+        hash_mb=_int(spec, "hash") or 16,
+        keep_hash=spec.options.get("keep_hash", "0") not in ("0", "false", "no", ""),
+        binary=binary,
+    )
+
+
+def _trace(spec: Spec, ctx: Context) -> Trace:
+    if not spec.arg:
+        raise ArenaError(f"{spec.text}: trace needs a file, e.g. trace:../shared/traces/x.jsonl")
+    for trace in ctx.traces:
+        if trace.path == spec.arg:
+            return trace
+    trace = load_trace(spec.arg)
+    ctx.traces.append(trace)
+    return trace
+
+
+def build_actor(text: str, ctx: Context | None = None) -> Actor:
+    """An actor from a player spec."""
+    ctx = ctx or Context()
+    spec = parse_spec(text, PLAYER_KINDS)
+    if spec.kind in ("stockfish", "uci"):
+        return EnginePlayer(engine_options(spec), spec.text, concurrency=ctx.concurrency)
+    if spec.kind == "random":
+        seed = _int(spec, "seed")
+        return RandomPlayer(ctx.seed if seed is None else seed, spec.text)
+    if spec.kind == "trace":
+        return TracePlayer(_trace(spec, ctx), ctx.time_scale, spec.text)
+    if spec.kind == "human":
+        from arena.players.human import HumanPlayer
+
+        return HumanPlayer(spec.text)
+    return _build_llm_actor(spec)
+
+
+def build_speculator(text: str | None, ctx: Context | None = None) -> Speculator | None:
+    """A speculator from a spec; None for `none`."""
+    ctx = ctx or Context()
+    if text is None or text.strip() in ("", "none", "off"):
+        return None
+    spec = parse_spec(text, SPECULATOR_KINDS)
+    if spec.kind in ("stockfish", "uci"):
+        options = engine_options(spec)
+        if options.movetime is None and options.depth is None and options.nodes is None:
+            options = EngineOptions(**{**options.__dict__, "depth": 8})
+        return EngineSpeculator(options, spec.text)
+    if spec.kind == "random":
+        seed = _int(spec, "seed")
+        return RandomSpeculator(ctx.seed if seed is None else seed, spec.text)
+    if spec.kind == "trace-guesses":
+        if spec.arg:
+            _trace(Spec("trace", spec.arg, {}, spec.text), ctx)
+        if not ctx.traces:
+            raise ArenaError("trace-guesses needs a trace: play trace:FILE or trace-guesses:FILE")
+        return TraceGuessSpeculator(ctx.traces, ctx.time_scale, spec.text)
+    if spec.kind == "adaptive":
+        shallow = EngineSpeculator(EngineOptions(depth=_int(spec, "shallow") or 1), "stockfish")
+        deep = EngineSpeculator(EngineOptions(depth=_int(spec, "deep") or 10), "stockfish")
+        return BlendSpeculator([shallow, deep], spec.text)
+    return _build_llm_speculator(spec)
+
+
+def _build_llm_actor(spec: Spec) -> Actor:
+    raise ArenaError(f"{spec.text}: {spec.kind} players are not available in this build")
+
+
+def _build_llm_speculator(spec: Spec) -> Speculator:
+    raise ArenaError(f"{spec.text}: {spec.kind} speculators are not available in this build")
+
+
+def available_keys() -> list[str]:
+    return [k for k in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY") if os.environ.get(k)]
+
+
+DEFAULT_WHITE = "stockfish-club"
+DEFAULT_BLACK = "stockfish-casual"
+DEFAULT_SPECULATOR = "stockfish:depth=6"
+
+
+def default_players() -> tuple[str, str, str]:
+    """The embedded default (white, black, note): engines unless a key is in the environment."""
+    keys = available_keys()
+    if "ANTHROPIC_API_KEY" in keys:
+        return "claude-sonnet", "claude-sonnet", "ANTHROPIC_API_KEY found: Claude plays itself."
+    if "OPENAI_API_KEY" in keys:
+        return "gpt-5-mini", "gpt-5-mini", "OPENAI_API_KEY found: GPT-5 mini plays itself."
+    return (
+        DEFAULT_WHITE,
+        DEFAULT_BLACK,
+        "No API key found: Stockfish plays Stockfish with Stockfish speculators. "
+        "For models: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or "
+        "arena play --white openai:MODEL@http://127.0.0.1:11434/v1 (see README).",
+    )

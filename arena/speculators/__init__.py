@@ -1,0 +1,1 @@
+"""Predictors of the opponent's next move."""

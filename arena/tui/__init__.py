@@ -1,0 +1,1 @@
+"""The Textual front end: `ArenaApp` and its screens and widgets."""

@@ -1,0 +1,158 @@
+"""The Textual app: watch or play a live match, browse and replay saved games, start matches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+
+from arena.core.match import Match, MatchSummary
+from arena.tui.screens.dialogs import ConfirmScreen, HelpScreen
+from arena.tui.screens.live import LiveScreen
+
+MatchFactory = Callable[[dict[str, str]], Awaitable[Match]]
+"""Builds a match from the home screen's form (keys: white, black, speculator, k, max_plies)."""
+StartScreen = str | tuple[str, str] | None
+"""`None` (home, or the live match), `"replays"`, or `("replay", match_id)`."""
+
+STATIC_ENV = "ARENA_TUI_STATIC"
+STOP_TIMEOUT_S = 10.0
+
+
+def static_from_env() -> bool:
+    return os.environ.get(STATIC_ENV, "") not in ("", "0")
+
+
+class ArenaApp(App[None]):
+    """The arena in the terminal. With a `match`, shows it live from the first event."""
+
+    TITLE = "arena"
+    CSS_PATH = ["app.tcss", "widgets.tcss", "live.tcss", "home.tcss", "replays.tcss"]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "request_quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit now", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        match: Match | None = None,
+        *,
+        db_path: str | None = None,
+        note: str | None = None,
+        match_factory: MatchFactory | None = None,
+        start_screen: StartScreen = None,
+        static: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.match = match
+        """The match shown live now, if any."""
+        self.db_path = db_path
+        """The replay store (SQLite file), if any."""
+        self.note = note
+        """A one-line message shown at the start (e.g. which default players were chosen)."""
+        self.match_factory = match_factory
+        self.start_screen = start_screen
+        self.static = static_from_env() if static is None else static
+        """True turns off running clocks and cursor blinking (tests and snapshots)."""
+        self.summary: MatchSummary | None = None
+        """What the last match returned, once it finished."""
+        self.live: LiveScreen | None = None
+        """The screen of the match in progress (or just finished)."""
+
+    # -- start --------------------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        if self.match is not None:
+            await self.start_match(self.match, note=self.note)
+            return
+        if self.start_screen == "replays":
+            from arena.tui.screens.replays import ReplaysScreen
+
+            await self.push_screen(ReplaysScreen(self.db_path))
+        elif isinstance(self.start_screen, tuple) and self.start_screen[0] == "replay":
+            from arena.tui.screens.replay import ReplayScreen
+
+            await self.push_screen(ReplayScreen(self.db_path, self.start_screen[1]))
+        else:
+            from arena.tui.screens.home import HomeScreen
+
+            await self.push_screen(HomeScreen(self.db_path, self.match_factory, note=self.note))
+
+    async def start_match(self, match: Match, *, note: str | None = None) -> LiveScreen:
+        """Shows `match` on a new live screen and runs it in the match worker."""
+        self.match = match
+        self.summary = None
+        screen = LiveScreen(match, static=self.static, note=note)
+        self.live = screen
+        await self.push_screen(screen)
+        match.bus.subscribe(screen.feed)
+        self.run_match(match)
+        return screen
+
+    @work(exclusive=True, group="match", exit_on_error=False)
+    async def run_match(self, match: Match) -> MatchSummary:
+        return await match.run()
+
+    @property
+    def match_running(self) -> bool:
+        return any(w.group == "match" and not w.is_finished for w in self.workers)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place worker outcomes land: match results and any worker's error."""
+        worker = event.worker
+        if event.state == WorkerState.ERROR:
+            error = worker.error
+            message = f"{type(error).__name__}: {error}" if error else "unknown error"
+            self.notify(message, title=f"{worker.group} failed", severity="error", timeout=10)
+            if worker.group == "match" and self.live is not None:
+                self.live.match_failed(message)
+        elif event.state == WorkerState.SUCCESS and worker.group == "match":
+            result = worker.result
+            if isinstance(result, MatchSummary):
+                self.summary = result
+                if self.live is not None:
+                    self.live.match_returned(result)
+
+    # -- quit ---------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_request_quit(self) -> None:
+        """Quits; asks first while a match runs (its plies so far are saved either way)."""
+        if not self.match_running:
+            await self.action_quit()
+            return
+        if isinstance(self.screen, ConfirmScreen):
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self.action_quit()
+
+        await self.push_screen(
+            ConfirmScreen("Quit while the match runs? Every ply played so far is saved."),
+            answered,
+        )
+
+    async def action_quit(self) -> None:
+        await self.stop_match()
+        self.exit()
+
+    async def stop_match(self) -> None:
+        """Cancels the match worker and waits (bounded) for it to close its players."""
+        workers = [w for w in self.workers if w.group == "match" and not w.is_finished]
+        for worker in workers:
+            worker.cancel()
+        for worker in workers:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed, TimeoutError):
+                await asyncio.wait_for(worker.wait(), timeout=STOP_TIMEOUT_S)

@@ -1,0 +1,82 @@
+"""Small text helpers shared by the widgets (no Textual here)."""
+
+from __future__ import annotations
+
+import chess
+
+from arena.core.actor import Usage
+from arena.core.game import Side
+
+SIDE_NAMES = ("White", "Black")
+
+
+def side_name(side: Side) -> str:
+    return SIDE_NAMES[side]
+
+
+def seconds(value: float | None) -> str:
+    """`0.42s`, `12.3s`, `2m05s`; an em dash for unknown."""
+    if value is None:
+        return "—"
+    if value < 10:
+        return f"{value:.2f}s"
+    if value < 120:
+        return f"{value:.1f}s"
+    minutes, secs = divmod(round(value), 60)
+    return f"{minutes}m{secs:02d}s"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}%"
+
+
+def tokens(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f}M"
+    if count >= 10_000:
+        return f"{count / 1000:.0f}k"
+    if count >= 1000:
+        return f"{count / 1000:.1f}k"
+    return f"{count:,}"
+
+
+def cost(usd: float | None) -> str:
+    if usd is None:
+        return "$?"
+    if usd == 0:
+        return "$0"
+    return f"${usd:.4f}" if usd < 1 else f"${usd:.2f}"
+
+
+def usage_line(usage: Usage) -> str:
+    """`1.2k tok · $0.0123` (input and output tokens together)."""
+    return f"{tokens(usage.tokens)} tok · {cost(usage.cost_usd)}"
+
+
+def san(board: chess.Board, uci: str) -> str:
+    """SAN of `uci` on `board`, or the UCI text if it does not parse there."""
+    try:
+        return board.san(chess.Move.from_uci(uci))
+    except (ValueError, AssertionError):
+        return uci
+
+
+def san_line(board: chess.Board, moves: tuple[str, ...] | list[str]) -> str:
+    """SAN of a sequence of UCI moves played from `board` (which is not changed)."""
+    board = board.copy(stack=False)
+    out: list[str] = []
+    for uci in moves:
+        out.append(san(board, uci))
+        try:
+            board.push(chess.Move.from_uci(uci))
+        except ValueError:
+            break
+    return " ".join(out)
+
+
+def board_at(start_fen: str, moves: tuple[str, ...] | list[str]) -> chess.Board:
+    """The board after `moves` (UCI) from `start_fen`."""
+    board = chess.Board(start_fen)
+    for uci in moves:
+        board.push(chess.Move.from_uci(uci))
+    return board

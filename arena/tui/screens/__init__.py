@@ -1,0 +1,1 @@
+"""Screens of the arena app: home, live match, replays, replay viewer, dialogs."""

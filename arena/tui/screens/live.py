@@ -1,0 +1,423 @@
+"""The live match screen: board, players, moves, speculation, latency and the event log."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from arena.core.events import (
+    BranchAdopted,
+    BranchCancelled,
+    BranchFinished,
+    BranchStarted,
+    Event,
+    GuessesMade,
+    IllegalAttempt,
+    MatchEnded,
+    MatchStarted,
+    MoveCommitted,
+    TurnStarted,
+)
+from arena.core.match import Match, MatchSummary
+from arena.games.chess import ChessState
+from arena.players.human import HumanPlayer, IllegalMoveError
+from arena.tui.format import board_at, percent, san, san_line, seconds, side_name
+from arena.tui.widgets.board import Board
+from arena.tui.widgets.latency import LatencyPanel
+from arena.tui.widgets.log import EventLog
+from arena.tui.widgets.move_input import MoveInput
+from arena.tui.widgets.moves import MoveList
+from arena.tui.widgets.players import PlayerCard
+from arena.tui.widgets.speculation import SpeculationPanel
+
+PANELS = {
+    "speculation": "#speculation",
+    "latency": "#latency",
+    "log": "#log",
+    "moves": "#moves",
+}
+
+
+class LiveScreen(Screen[None]):
+    """Watches (or plays) one match, fed by the match's events through `feed`."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space,p", "toggle_pause", "Pause"),
+        Binding("f", "flip", "Flip"),
+        Binding("s", "toggle_panel('speculation')", "Guesses"),
+        Binding("t", "toggle_panel('latency')", "Timing"),
+        Binding("l", "toggle_panel('log')", "Log"),
+        Binding("m", "toggle_panel('moves')", "Moves", show=False),
+    ]
+
+    class EventsArrived(Message):
+        """New match events wait in the screen's inbox. A backlog collapses to one message."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, LiveScreen.EventsArrived)
+
+    class MatchFinished(Message):
+        """The match ended; `result` and `termination` as the runner reported them."""
+
+        def __init__(self, result: str, termination: str, stats: dict[str, Any]) -> None:
+            super().__init__()
+            self.result = result
+            self.termination = termination
+            self.stats = stats
+
+    def __init__(self, match: Match, *, static: bool = False, note: str | None = None) -> None:
+        super().__init__()
+        self.match = match
+        """The match shown; the screen pauses and resumes it and answers for human seats."""
+        self.static = static
+        """True to show no running clocks (tests and snapshots)."""
+        self.note = note
+        start = match.state
+        if not isinstance(start, ChessState):
+            raise TypeError("the live screen shows chess matches")
+        self.state: ChessState = start
+        """The real current state, as far as the events processed so far tell."""
+        self._states: dict[int, ChessState] = {start.ply: start}
+        self._branch_paths: dict[int, tuple[str, ...]] = {}
+        self._inbox: deque[Event] = deque()
+        self.to_move: int | None = None
+        """The side deciding a real move now, None between turns and after the end."""
+        self.finished: MatchEnded | None = None
+        """The end of the match, once it came."""
+        self.failure: str | None = None
+        self.events_seen = 0
+        """How many events the screen has processed (tests wait on it)."""
+
+    # -- feeding ------------------------------------------------------------------------------
+
+    def feed(self, event: Event) -> None:
+        """The match bus subscriber: never blocks, safe from any thread or task."""
+        self._inbox.append(event)
+        self.post_message(self.EventsArrived())
+
+    def on_live_screen_events_arrived(self, _message: EventsArrived) -> None:
+        while self._inbox:
+            event = self._inbox.popleft()
+            self.events_seen += 1
+            self._apply(event)
+        self._update_status()
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        seats = self.match.seats
+        cards = [
+            PlayerCard(
+                side,
+                seat.actor.spec or seat.actor.name,
+                seat.speculator.spec if seat.speculator else None,
+                ticking=not self.static,
+                human=isinstance(seat.actor, HumanPlayer),
+                id=f"player-{side}",
+            )
+            for side, seat in enumerate(seats)
+        ]
+        yield Static("", id="status")
+        if self.note:
+            yield Static(self.note, id="note")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield cards[1]
+                board = Board(id="board")
+                board.set_position(self.state.position(), self.state.last_move())
+                yield board
+                yield cards[0]
+                yield Static("", id="result")
+                if self.human_sides:
+                    yield MoveInput(blink=not self.static, id="move-input")
+                moves = MoveList(id="moves")
+                moves.set_start(self.state.start_fen)
+                moves.set_moves(list(self.state.san_history))
+                yield moves
+            with Vertical(id="right"):
+                yield SpeculationPanel(id="speculation")
+                yield LatencyPanel(id="latency")
+                yield EventLog(id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#speculation").border_title = "Speculation"
+        self.query_one("#latency").border_title = "Latency"
+        self.query_one("#log").border_title = "Events"
+        self.query_one("#moves").border_title = "Moves"
+        self.query_one("#result").display = False
+        if len(self.human_sides) == 1 and 1 in self.human_sides:
+            self.action_flip()
+        self._update_status()
+
+    @property
+    def human_sides(self) -> list[int]:
+        return [i for i, s in enumerate(self.match.seats) if isinstance(s.actor, HumanPlayer)]
+
+    # -- events -------------------------------------------------------------------------------
+
+    def state_at(self, ply: int) -> ChessState | None:
+        return self._states.get(ply)
+
+    def _card(self, side: int) -> PlayerCard:
+        return self.query_one(f"#player-{side}", PlayerCard)
+
+    def _log(self, event: Event, line: str) -> None:
+        self.query_one(EventLog).add(event.t, line)
+
+    def _apply(self, event: Event) -> None:
+        match event:
+            case MatchStarted():
+                self._match_started(event)
+            case TurnStarted():
+                self._turn_started(event)
+            case GuessesMade():
+                self._guesses_made(event)
+            case BranchStarted():
+                self._branch_started(event)
+            case BranchFinished():
+                self._branch_finished(event)
+            case BranchCancelled():
+                self._branch_cancelled(event)
+            case BranchAdopted():
+                self._branch_adopted(event)
+            case IllegalAttempt():
+                self._illegal_attempt(event)
+            case MoveCommitted():
+                self._move_committed(event)
+            case MatchEnded():
+                self._match_ended(event)
+
+    def _match_started(self, event: MatchStarted) -> None:
+        white, black = event.players
+        self._log(event, f"match {event.match_id}: {white} (White) vs {black} (Black)")
+        for side, spec in enumerate(event.speculators):
+            if spec:
+                self._log(event, f"{side_name(side)} guesses with {spec}")
+
+    def _turn_started(self, event: TurnStarted) -> None:
+        self.to_move = event.side
+        self._card(event.side).start_thinking()
+        self._card(1 - event.side).stop("waiting")
+        self._log(event, f"ply {event.ply + 1}: {side_name(event.side)} to move")
+        if event.side in self.human_sides and event.ply == self.state.ply:
+            self.query_one(MoveInput).ask(self.state)
+            board = self.query_one(Board)
+            board.interactive = True
+
+    def _guesses_made(self, event: GuessesMade) -> None:
+        state = self.state_at(event.ply)
+        if state is None:
+            return
+        board = state.board
+        panel = self.query_one(SpeculationPanel)
+        panel.guesses_made(event, board)
+        guesser = self.match.seats[event.side].speculator
+        panel.border_subtitle = guesser.spec if guesser is not None else None
+        guesses = ", ".join(f"{san(board, g.move)} {g.probability:.0%}" for g in event.guesses)
+        self._log(
+            event,
+            f"{side_name(event.side)} guesses {guesses or 'nothing'} "
+            f"({seconds(event.predict_s)})",
+        )
+
+    def _branch_path(self, path: tuple[str, ...], ply: int) -> str:
+        """The speculated moves of a branch in SAN, from the first ply not yet played."""
+        base = min(ply - 1, self.state.ply)
+        state = self.state_at(base)
+        if state is None or path[:base] != state.path[:base]:
+            return " ".join(path[base:])
+        return san_line(state.board, path[base:])
+
+    def _branch_started(self, event: BranchStarted) -> None:
+        self._branch_paths[event.branch_id] = event.path
+        self.query_one(SpeculationPanel).branch_started(event)
+        self._log(
+            event,
+            f"branch {event.branch_id}: {side_name(event.side)} pre-thinks after "
+            f"{self._branch_path(event.path, event.ply)} ({event.probability:.0%})",
+        )
+
+    def _branch_finished(self, event: BranchFinished) -> None:
+        self.query_one(SpeculationPanel).branch_finished(event)
+        path = self._branch_paths.pop(event.branch_id, None)
+        move = event.move or "no move"
+        if path is not None and event.move is not None:
+            move = san(board_at(self.state.start_fen, path), event.move)
+        outcome = f"failed: {event.error}" if event.error else f"ready: {move}"
+        self._log(event, f"branch {event.branch_id} {outcome} ({seconds(event.duration_s)})")
+
+    def _branch_cancelled(self, event: BranchCancelled) -> None:
+        self._branch_paths.pop(event.branch_id, None)
+        self.query_one(SpeculationPanel).branch_cancelled(event)
+        self._log(
+            event, f"branch {event.branch_id} cancelled after {seconds(event.running_s)}"
+        )
+
+    def _branch_adopted(self, event: BranchAdopted) -> None:
+        self.query_one(SpeculationPanel).branch_adopted(event)
+        how = "ready" if event.ready else "still thinking"
+        self._log(
+            event,
+            f"{side_name(event.side)} uses pre-computed branch {event.branch_id} ({how})",
+        )
+
+    def _illegal_attempt(self, event: IllegalAttempt) -> None:
+        attempt = event.attempt
+        self._log(
+            event, f"{side_name(event.side)} tried {attempt.raw[:40]!r}: {attempt.error}"
+        )
+
+    def _move_committed(self, event: MoveCommitted) -> None:
+        record = event.record
+        if record.ply == self.state.ply and self.state.is_legal(record.move):
+            self.state = self.state.apply(record.move)
+        else:
+            fallback = self.match.state
+            assert isinstance(fallback, ChessState)
+            self.state = fallback
+        self._states[self.state.ply] = self.state
+        self.to_move = None
+        self.query_one(Board).set_position(self.state.position(), record.move)
+        self.query_one(MoveList).add_move(record.san, record.hit)
+        self._card(record.side).committed(record.decision_s, record.usage, record.hit)
+        self.query_one(SpeculationPanel).move_committed(record)
+        waiter = self.match.seats[1 - record.side]
+        speculated = self.match.policy.enabled and waiter.speculator is not None
+        self.query_one(LatencyPanel).add_record(record, speculated=speculated)
+        if record.side in self.human_sides:
+            self._human_done()
+        detail = f"thought {seconds(record.decision_s)}, waited {seconds(record.wait_s)}"
+        if record.hit:
+            detail += f", saved {seconds(record.saved_s)}"
+        guessed = f"guessed #{record.rank}" if record.rank else "not guessed"
+        self._log(
+            event,
+            f"ply {record.ply + 1}: {side_name(record.side)} plays {record.san} "
+            f"({detail}; {guessed})",
+        )
+
+    def _match_ended(self, event: MatchEnded) -> None:
+        self.finished = event
+        self.to_move = None
+        for side in (0, 1):
+            self._card(side).stop("done")
+        if self.human_sides:
+            self._human_done()
+        self.query_one(LatencyPanel).finish(event.stats)
+        stats = event.stats
+        summary = (
+            f"{event.result} · {event.termination} · {stats.get('plies', 0)} plies · "
+            f"saved {seconds(stats.get('saved_s'))} ({percent(stats.get('saved_pct'))}) · "
+            f"hit rate {percent(100 * float(stats.get('hit_rate', 0.0)))}"
+        )
+        result = self.query_one("#result", Static)
+        result.update(f"{event.result}  {event.termination}")
+        result.display = True
+        self._log(event, f"match over: {summary}")
+        self.post_message(self.MatchFinished(event.result, event.termination, stats))
+
+    # -- when the worker ends -----------------------------------------------------------------
+
+    def match_failed(self, error: str) -> None:
+        """The match worker raised instead of returning a summary."""
+        self.failure = error
+        self.query_one(EventLog).add(None, f"match failed: {error}")
+        result = self.query_one("#result", Static)
+        result.update(f"error: {error}")
+        result.display = True
+        self._update_status()
+
+    def match_returned(self, summary: MatchSummary) -> None:
+        """The match worker returned; shows the outcome if no MatchEnded event did."""
+        if self.finished is None:
+            outcome = summary.outcome
+            result = self.query_one("#result", Static)
+            result.update(f"{outcome.result}  {outcome.termination}")
+            result.display = True
+        self._update_status()
+
+    # -- status -------------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return not self.match.paused.is_set()
+
+    def _update_status(self) -> None:
+        white, black = (s.actor.spec or s.actor.name for s in self.match.seats)
+        if self.finished is not None:
+            state = f"over: {self.finished.result} {self.finished.termination}"
+        elif self.failure is not None:
+            state = "failed"
+        elif self.paused:
+            state = "⏸ paused" + (" after this move" if self.to_move is not None else "")
+        else:
+            state = "▶ live"
+        self.query_one("#status", Static).update(
+            f" {white} vs {black} · ply {self.state.ply} · {state}"
+        )
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        if self.finished is not None:
+            return
+        if self.paused:
+            self.match.paused.set()
+        else:
+            self.match.paused.clear()
+        self._update_status()
+
+    def action_flip(self) -> None:
+        board = self.query_one(Board)
+        board.flipped = not board.flipped
+        left = self.query_one("#left", Vertical)
+        top, bottom = (self._card(0), self._card(1)) if board.flipped else (
+            self._card(1),
+            self._card(0),
+        )
+        left.move_child(top, before=board)
+        left.move_child(bottom, after=board)
+
+    def action_toggle_panel(self, name: str) -> None:
+        widget: Widget = self.query_one(PANELS[name])
+        widget.display = not widget.display
+
+    # -- the human seat -----------------------------------------------------------------------
+
+    def _human_done(self) -> None:
+        self.query_one(MoveInput).done()
+        self.query_one(Board).interactive = False
+
+    def _submit(self, text: str) -> bool:
+        side = self.state.to_move
+        actor = self.match.seats[side].actor
+        if self.to_move != side or not isinstance(actor, HumanPlayer):
+            self.query_one(MoveInput).set_error("not your move")
+            return False
+        try:
+            actor.submit(self.state, text)
+        except IllegalMoveError as exc:
+            self.query_one(MoveInput).set_error(str(exc))
+            return False
+        self._human_done()
+        return True
+
+    @on(MoveInput.MoveEntered)
+    def _move_entered(self, event: MoveInput.MoveEntered) -> None:
+        self._submit(event.text)
+
+    @on(Board.MoveSelected)
+    def _move_selected(self, event: Board.MoveSelected) -> None:
+        self._submit(event.move)

@@ -1,0 +1,1 @@
+"""Widgets of the arena app; each owns its state and its messages."""

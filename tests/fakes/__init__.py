@@ -1,0 +1,1 @@
+"""Loopback stand-ins for external services (model providers) used by the tests."""

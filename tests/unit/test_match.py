@@ -1,0 +1,288 @@
+"""The match runner and speculation engine: lossless, cancellation, accounting, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from arena.core.actor import Actor, Decision, Guess, Speculator
+from arena.core.events import BranchCancelled, Event, MoveCommitted
+from arena.core.game import GameState
+from arena.core.match import Match, Seat
+from arena.core.policy import NO_SPECULATION, SpeculationPolicy
+from arena.games.chess import ChessState
+from tests.unit.helpers import OracleSpeculator, SeededActor, chosen_move
+
+
+def _match(
+    white: Actor,
+    black: Actor,
+    specs: tuple[Speculator | None, Speculator | None],
+    policy: SpeculationPolicy,
+    max_plies: int,
+) -> Match:
+    return Match(
+        "test",
+        ChessState.from_fen(None),
+        (Seat(white, specs[0]), Seat(black, specs[1])),
+        policy=policy,
+        max_plies=max_plies,
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed_w=st.integers(0, 10_000),
+    seed_b=st.integers(0, 10_000),
+    quality=st.floats(0.0, 1.0),
+    k=st.integers(1, 3),
+    depth=st.sampled_from([1, 2]),
+    max_in_flight=st.integers(1, 6),
+)
+def test_lossless_same_game_with_and_without_speculation(
+    seed_w: int, seed_b: int, quality: float, k: int, depth: int, max_in_flight: int
+) -> None:
+    async def play(speculate: bool) -> list[str]:
+        specs = (
+            (OracleSpeculator(seed_b, quality, 1), OracleSpeculator(seed_w, quality, 2))
+            if speculate
+            else (None, None)
+        )
+        policy = (
+            SpeculationPolicy(k=k, depth=depth, max_in_flight=max_in_flight)
+            if speculate
+            else NO_SPECULATION
+        )
+        m = _match(SeededActor(seed_w, 0.004), SeededActor(seed_b, 0.004), specs, policy, 16)
+        summary = await m.run()
+        assert not summary.outcome.termination.startswith("error"), summary.outcome
+        return summary.moves
+
+    with_spec = asyncio.run(play(True))
+    without = asyncio.run(play(False))
+    assert with_spec == without
+    assert len(without) == 16 or ChessState.from_moves(ChessState.from_fen().position(), without).outcome()
+
+
+async def test_speculation_hits_and_tasks_do_not_leak() -> None:
+    m = _match(
+        SeededActor(1, 0.01),
+        SeededActor(2, 0.01),
+        (OracleSpeculator(2, 1.0), OracleSpeculator(1, 1.0)),
+        SpeculationPolicy(k=2),
+        12,
+    )
+    summary = await m.run()
+    assert summary.stats["hit_rate"] == 1.0
+    assert summary.stats["hits"] >= 5
+    assert summary.stats["branches_started"] >= 12
+    assert {t for t in asyncio.all_tasks() if not t.done()} == {asyncio.current_task()}
+
+
+class SlowWrongActor(SeededActor):
+    """Answers states that will be played quickly; everything else takes a long time."""
+
+    def __init__(self, seed: int, opponent_seed: int) -> None:
+        super().__init__(seed, 0.0)
+        self.opponent_seed = opponent_seed
+
+    async def decide(self, state: GameState) -> Decision:
+        played_parent = all(
+            m == chosen_move(self.opponent_seed if i % 2 == 0 else self.seed, s)
+            for i, (m, s) in enumerate(_walk(state))
+        )
+        self.calls.append(state.key())
+        try:
+            await asyncio.sleep(0.01 if played_parent else 30)
+        except asyncio.CancelledError:
+            self.cancelled.append(state.key())
+            raise
+        move = chosen_move(self.seed, state)
+        return Decision(move=move, raw=move)
+
+
+def _walk(state: GameState) -> list[tuple[str, GameState]]:
+    start = ChessState.from_fen(None)
+    out = []
+    s: GameState = start
+    for move in state.path:
+        out.append((move, s))
+        s = s.apply(move)
+    return out
+
+
+async def test_losing_branches_are_cancelled_at_once_and_never_awaited() -> None:
+    events: list[tuple[float, Event]] = []
+    white = SeededActor(1, 0.05)
+    black = SlowWrongActor(2, 1)
+    m = _match(white, black, (None, OracleSpeculator(1, 1.0)), SpeculationPolicy(k=3), 6)
+    m.bus.subscribe(lambda e: events.append((time.monotonic(), e)))
+    t0 = time.monotonic()
+    summary = await m.run()
+    # Each wrong-guess branch would take 30 s: the match finishing fast proves none was awaited.
+    assert time.monotonic() - t0 < 5
+    assert summary.moves == [
+        chosen_move(1 if i % 2 == 0 else 2, s) for i, (_, s) in enumerate(_walk_moves(summary.moves))
+    ]
+    cancels = [(t, e) for t, e in events if isinstance(e, BranchCancelled)]
+    assert cancels, "wrong guesses must be cancelled"
+    commits = {e.record.ply: t for t, e in events if isinstance(e, MoveCommitted)}
+    for t, e in cancels:
+        # Cancelled at the commit of the ply before the branch's ply, within milliseconds.
+        assert t - commits[e.ply - 1] < 0.05
+    assert len(black.cancelled) == len(cancels)
+
+
+def _walk_moves(moves: list[str]) -> list[tuple[str, GameState]]:
+    s: GameState = ChessState.from_fen(None)
+    out = []
+    for move in moves:
+        out.append((move, s))
+        s = s.apply(move)
+    return out
+
+
+class FixedLatencyActor(SeededActor):
+    def __init__(self, seed: int, latency: float) -> None:
+        super().__init__(seed)
+        self.latency = latency
+
+    async def decide(self, state: GameState) -> Decision:
+        await asyncio.sleep(self.latency)
+        move = chosen_move(self.seed, state)
+        return Decision(move=move, raw=move)
+
+
+async def test_accounting_exact_saving_with_scripted_latencies() -> None:
+    # White thinks 0.2 s, Black 0.1 s; Black's speculator always guesses White's move at once.
+    # Every Black reply is then ready when White commits: 0.1 s saved per Black ply, no more.
+    plies = 8
+    m = _match(
+        FixedLatencyActor(1, 0.2),
+        FixedLatencyActor(2, 0.1),
+        (None, OracleSpeculator(1, 1.0)),
+        SpeculationPolicy(k=1),
+        plies,
+    )
+    summary = await m.run()
+    stats = summary.stats
+    black_plies = plies // 2
+    assert stats["hits"] == black_plies
+    assert abs(stats["saved_s"] - 0.1 * black_plies) < 0.03
+    assert abs(stats["sequential_s"] - (0.2 + 0.1) * black_plies) < 0.05
+    assert abs((stats["sequential_s"] - stats["wall_s"]) - stats["saved_s"]) < 0.05
+    for r in summary.records:
+        if r.side == 1:
+            assert r.hit and r.wait_s < 0.02
+        else:
+            # Black's speculator foresaw every White move at rank 1.
+            assert not r.hit and r.saved_s == 0.0 and r.rank == 1
+
+
+class FaultyActor(SeededActor):
+    """Good on a state's second call; on the first: raises, returns garbage, or hangs."""
+
+    def __init__(self, seed: int, fault: str) -> None:
+        super().__init__(seed, 0.005)
+        self.fault = fault
+        self.seen: set[str] = set()
+
+    async def decide(self, state: GameState) -> Decision:
+        first = state.key() not in self.seen
+        self.seen.add(state.key())
+        if first and state.ply > 0:
+            if self.fault == "raise":
+                raise RuntimeError("provider exploded")
+            if self.fault == "illegal":
+                return Decision(move="a1a1", raw="a1a1")
+            if self.fault == "none":
+                return Decision(move=None, raw="garbage")
+        return await super().decide(state)
+
+
+async def test_faulty_branches_are_never_committed() -> None:
+    reference = await _match(
+        SeededActor(1, 0.01), SeededActor(2, 0.005), (None, None), NO_SPECULATION, 10
+    ).run()
+    for fault in ("raise", "illegal", "none"):
+        m = _match(
+            SeededActor(1, 0.01),
+            FaultyActor(2, fault),
+            (None, OracleSpeculator(1, 1.0)),
+            SpeculationPolicy(k=3),
+            10,
+        )
+        summary = await m.run()
+        assert summary.moves == reference.moves, fault
+        assert not summary.outcome.termination.startswith("error"), summary.outcome
+
+
+class HangingSpeculatedActor(SeededActor):
+    """Hangs forever on any state that was not reached by the real game."""
+
+    def __init__(self, seed: int, opponent_seed: int) -> None:
+        super().__init__(seed, 0.005)
+        self.opponent_seed = opponent_seed
+
+    async def decide(self, state: GameState) -> Decision:
+        real = all(
+            m == chosen_move(self.opponent_seed if i % 2 == 0 else self.seed, s)
+            for i, (m, s) in enumerate(_walk(state))
+        )
+        if not real:
+            await asyncio.Event().wait()
+        return await super().decide(state)
+
+
+async def test_hanging_losing_branch_does_not_block() -> None:
+    m = _match(
+        SeededActor(1, 0.01),
+        HangingSpeculatedActor(2, 1),
+        (None, OracleSpeculator(1, 0.0)),
+        SpeculationPolicy(k=3),
+        8,
+    )
+    summary = await asyncio.wait_for(m.run(), timeout=5)
+    assert len(summary.moves) == 8
+    assert summary.stats["hits"] == 0
+
+
+class ExplodingActor(Actor):
+    spec = "explodes"
+
+    async def decide(self, state: GameState) -> Decision:
+        raise RuntimeError("boom")
+
+
+class IllegalActor(Actor):
+    spec = "illegal"
+
+    async def decide(self, state: GameState) -> Decision:
+        return Decision(move="e2e5")
+
+
+async def test_real_decision_failures_end_the_match_cleanly() -> None:
+    summary = await _match(
+        ExplodingActor(), SeededActor(2), (None, None), NO_SPECULATION, 4
+    ).run()
+    assert summary.outcome.termination == "error: RuntimeError: boom"
+    assert summary.outcome.result == "*"
+    summary = await _match(IllegalActor(), SeededActor(2), (None, None), NO_SPECULATION, 4).run()
+    assert summary.outcome.termination == "forfeit: illegal move"
+    assert summary.outcome.result == "0-1"
+
+
+async def test_cost_aware_policy_skips_unlikely_expensive_branches() -> None:
+    class Pricey(SeededActor):
+        def expected_cost_usd(self) -> float:
+            return 1.0
+
+    policy = SpeculationPolicy(k=3, cost_aware=True, price_per_hour=10.0)
+    m = _match(SeededActor(1, 0.005), Pricey(2, 0.005), (None, OracleSpeculator(1, 1.0)), policy, 6)
+    summary = await m.run()
+    assert summary.stats["branches_started"] == 0
+    assert not policy.worth(0.9, 60.0, 1.0) and policy.worth(0.9, 3600.0, 1.0)
+    _ = Guess
