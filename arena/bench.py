@@ -10,9 +10,10 @@ The paper's recorded guesses (`trace-guesses`) spend their recorded latency x `t
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from arena.core.actor import Guess, Speculator
@@ -157,8 +158,8 @@ class BenchResult:
 
     def table(self) -> str:
         head = (
-            f"{'speculator':<22} {'k':>2} {'plies':>5} {'acc':>6} {'hit':>6} {'seq s':>8} {'wall s':>8} "
-            f"{'saved':>7} {'vs off':>7} {'tok+':>7} {'p95 ms':>7}"
+            f"{'speculator':<22} {'k':>2} {'plies':>5} {'acc':>6} {'hit':>6} {'seq s':>8} "
+            f"{'wall s':>8} {'saved':>7} {'vs off':>7} {'tok+':>7} {'p95 ms':>7}"
         )
         lines = [
             f"{len(self.traces)} trace(s), time scale {self.time_scale}",
@@ -182,6 +183,10 @@ class BenchResult:
         return "\n".join(lines)
 
 
+def _recorded(rec: TracePly, k: int) -> list[str]:
+    return list(rec.guesses[:k])
+
+
 def _cached_moves(
     cache: dict[str, tuple[list[Guess], float]], trace: Trace
 ) -> Callable[[TracePly], list[str]]:
@@ -198,7 +203,10 @@ def _cached_moves(
 
 
 async def _replay(
-    trace: Trace, seats_speculators: tuple[Speculator | None, Speculator | None], k: int, scale: float
+    trace: Trace,
+    seats_speculators: tuple[Speculator | None, Speculator | None],
+    k: int,
+    scale: float,
 ) -> MatchSummary:
     seats = (
         Seat(TracePlayer(trace, scale, f"trace:{trace.path}"), seats_speculators[0]),
@@ -238,7 +246,7 @@ async def run_speculation_bench(
                     if built is None or isinstance(built, TraceGuessSpeculator):
                         pair.append(built)
                         if built is not None:
-                            row.count_offline(trace, side, lambda p, k=k: list(p.guesses[:k]))
+                            row.count_offline(trace, side, functools.partial(_recorded, k=k))
                         continue
                     cache = await precompute(built, trace, side, k)
                     row.count_offline(trace, side, _cached_moves(cache, trace))

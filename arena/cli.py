@@ -207,9 +207,9 @@ async def _run_prepared(prepared: Prepared, args: argparse.Namespace, note: str 
             await app.run_async()
         finally:
             await prepared.recorder.aclose()
-        summary = app.summary if hasattr(app, "summary") else None
-        if summary is not None and args.json:
-            print(json.dumps(summary_json(summary)))
+        finished: MatchSummary | None = getattr(app, "summary", None)
+        if finished is not None and args.json:
+            print(json.dumps(summary_json(finished)))
         return EXIT_OK
     prepared.match.bus.subscribe(_progress_printer)
     task = asyncio.ensure_future(prepared.run())
@@ -245,7 +245,8 @@ def _progress_printer(event: Event) -> None:
         )
     elif isinstance(event, MoveCommitted):
         r = event.record
-        mark = f"hit#{r.rank} saved {r.saved_s:.2f}s" if r.hit else "miss" if r.guesses else ""
+        guess = f"guessed #{r.rank}" if r.rank else "not guessed" if r.guesses else ""
+        mark = f"{guess:<12} {f'pre-computed, saved {r.saved_s:.2f}s' if r.hit else ''}"
         number = f"{r.ply // 2 + 1}{'.' if r.side == 0 else '...'}"
         print(
             f"  {number:>5} {r.san:<8} think {r.decision_s:6.2f}s  wait {r.wait_s:6.2f}s  {mark}",
@@ -301,14 +302,18 @@ async def _export(args: argparse.Namespace) -> int:
             text = json.dumps(await export_json(store, match_id), indent=2)
     finally:
         await store.close()
-    if args.out:
-        try:
-            Path(args.out).write_text(text + "\n")
-        except OSError as exc:
-            raise ArenaError(f"cannot write {args.out}: {exc.strerror}") from None
-    else:
-        print(text)
+    _write_out(args.out, text)
     return EXIT_OK
+
+
+def _write_out(out: str | None, text: str) -> None:
+    if not out:
+        print(text)
+        return
+    try:
+        Path(out).write_text(text + "\n")
+    except OSError as exc:
+        raise ArenaError(f"cannot write {out}: {exc.strerror}") from None
 
 
 def _profiles() -> int:

@@ -80,18 +80,6 @@ async def prepare_match(
     seats = build_seats(plan)
     if match_id is None:
         match_id = store.new_match_id()
-    if not resume:
-        await store.create_match(
-            match_id,
-            white_spec=plan.white,
-            black_spec=plan.black,
-            white_speculator=plan.white_speculator if plan.policy.enabled else None,
-            black_speculator=plan.black_speculator if plan.policy.enabled else None,
-            start_fen=start.position(),
-            max_plies=plan.max_plies,
-            seed=plan.seed,
-            policy=plan.policy_json(),
-        )
     recorder = MatchRecorder(store, match_id)
     match = Match(
         match_id,
@@ -101,8 +89,30 @@ async def prepare_match(
         max_plies=plan.max_plies,
         journal=recorder,
     )
+    # Engines and clients start before anything is written, so a broken setup leaves no trace.
+    await match.open()
+    try:
+        if not resume:
+            await _create_row(store, match_id, plan, start)
+    except BaseException:
+        await match.close()
+        raise
     match.bus.subscribe(recorder)
     return Prepared(match, recorder, plan)
+
+
+async def _create_row(store: Store, match_id: str, plan: MatchPlan, start: ChessState) -> None:
+    await store.create_match(
+        match_id,
+        white_spec=plan.white,
+        black_spec=plan.black,
+        white_speculator=plan.white_speculator if plan.policy.enabled else None,
+        black_speculator=plan.black_speculator if plan.policy.enabled else None,
+        start_fen=start.position(),
+        max_plies=plan.max_plies,
+        seed=plan.seed,
+        policy=plan.policy_json(),
+    )
 
 
 async def plan_for_resume(store: Store, match_id: str) -> MatchPlan:

@@ -1,4 +1,4 @@
-"""Turns player and speculator specs into actors and speculators: the one place that knows every kind.
+"""Turns player and speculator specs into actors and speculators: the one place knowing every kind.
 
 A spec is `KIND[:ARG][,key=value...]` or a profile name from `engines/*.toml`:
 
@@ -38,7 +38,15 @@ from arena.speculators.simple import RandomSpeculator, TraceGuessSpeculator
 from arena.speculators.stockfish import EngineSpeculator
 
 PLAYER_KINDS = ("stockfish", "uci", "random", "trace", "human", "anthropic", "openai")
-SPECULATOR_KINDS = ("stockfish", "uci", "random", "trace-guesses", "adaptive", "anthropic", "openai")
+SPECULATOR_KINDS = (
+    "stockfish",
+    "uci",
+    "random",
+    "trace-guesses",
+    "adaptive",
+    "anthropic",
+    "openai",
+)
 
 ENGINE_KEYS = {"movetime", "depth", "nodes", "skill", "elo", "threads", "hash", "keep_hash", "path"}
 

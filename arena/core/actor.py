@@ -138,7 +138,7 @@ class Speculator(abc.ABC):
     async def predict(self, state: GameState, k: int) -> list[Guess]:
         """Up to `k` legal, distinct moves for the side to move, most likely first."""
 
-    def observe(self, state: GameState, move: str) -> None:  # noqa: B027
+    def observe(self, state: GameState, move: str) -> None:
         """Learn from the move actually played at `state` (adaptive speculators)."""
 
 

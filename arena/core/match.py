@@ -194,6 +194,8 @@ class Match:
         self._decision_times: tuple[list[float], list[float]] = ([], [])
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cancelled: set[asyncio.Task[Decision]] = set()
+        self._started: list[Actor | Speculator] = []
+        self._opened = False
         self._speculated_plies = 0
         self._predicted = 0
         self._wasted_this_turn = Usage()
@@ -423,16 +425,34 @@ class Match:
             return await self._real_decision(state, branch)
         return decision, branch
 
-    async def run(self) -> MatchSummary:
-        """Plays the match to its end; every committed ply is journaled before the next turn."""
-        started: list[Actor | Speculator] = []
-        outcome: Outcome | None = None
+    async def open(self) -> None:
+        """Starts every actor and speculator once; on failure closes those started and raises."""
+        if self._opened:
+            return
         try:
             for seat in self.seats:
                 for part in (seat.actor, seat.speculator):
-                    if part is not None and part not in started:
+                    if part is not None and part not in self._started:
                         await part.start()
-                        started.append(part)
+                        self._started.append(part)
+        except BaseException:
+            await self._shutdown(self._started)
+            self._started.clear()
+            raise
+        self._opened = True
+
+    async def close(self) -> None:
+        """Releases what `open` started, for a match that will not be run."""
+        await self._shutdown(self._started)
+        self._started.clear()
+        self._opened = False
+
+    async def run(self) -> MatchSummary:
+        """Plays the match to its end; every committed ply is journaled before the next turn."""
+        outcome: Outcome | None = None
+        started = self._started
+        try:
+            await self.open()
             self._t0 = self.clock()
             await self._emit(
                 MatchStarted(

@@ -21,14 +21,22 @@ DEBIAN_STOCKFISH = Path("/usr/games/stockfish")
 
 def find_stockfish(explicit: str | None = None) -> str:
     """The Stockfish binary: explicit (profile), ARENA_STOCKFISH, engines/, PATH, /usr/games."""
-    candidates: list[str | None] = [explicit, os.environ.get("ARENA_STOCKFISH")]
+    env = os.environ.get("ARENA_STOCKFISH")
+    if env and not (Path(env).is_file() and os.access(env, os.X_OK)):
+        raise ArenaError(f"ARENA_STOCKFISH={env} is not an executable file: fix or unset it")
+    if explicit:
+        if Path(explicit).is_file() and os.access(explicit, os.X_OK):
+            return explicit
+        found = shutil.which(explicit)
+        if found:
+            return found
+        raise ArenaError(f"engine binary not found: {explicit}")
+    candidates: list[str | None] = [env]
     candidates += [str(p) for p in sorted(ENGINES_DIR.glob("stockfish*")) if p.is_file()]
     candidates += [shutil.which("stockfish"), str(DEBIAN_STOCKFISH)]
     for cand in candidates:
         if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
             return cand
-    if explicit:
-        raise ArenaError(f"engine binary not found: {explicit}")
     raise ArenaError(
         "Stockfish not found: install it (apt-get install stockfish) "
         "or set ARENA_STOCKFISH=/path/to/stockfish"

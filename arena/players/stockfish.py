@@ -34,7 +34,9 @@ class EnginePlayer(Actor):
         board = state.board
         async with self.pool.engine() as engine:
             game: object = "keep" if self.options.keep_hash else object()
-            result = await engine.play(board, self.options.limit(), game=game, info=chess.engine.INFO_SCORE)
+            result = await engine.play(
+                board, self.options.limit(), game=game, info=chess.engine.INFO_SCORE
+            )
         if result.move is None:
             return Decision(move=None, raw="(none)")
         info = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import chess
@@ -32,12 +33,19 @@ class EngineSpeculator(Speculator):
         self.name = spec
         self.temperature_cp = temperature_cp
         self.pool = EnginePool(options, size=2)
+        self._running: set[asyncio.Task[list[chess.engine.InfoDict]]] = set()
 
     async def start(self) -> None:
         await self.pool.start()
 
     async def close(self) -> None:
+        if self._running:
+            await asyncio.wait(self._running, timeout=5)
         await self.pool.close()
+
+    async def _analyse(self, board: chess.Board, k: int) -> list[chess.engine.InfoDict]:
+        async with self.pool.engine() as engine:
+            return await engine.analyse(board, self.options.limit(), multipv=k, game=object())
 
     async def predict(self, state: GameState, k: int) -> list[Guess]:
         assert isinstance(state, ChessState)
@@ -45,8 +53,12 @@ class EngineSpeculator(Speculator):
         k = min(k, len(state.legal_moves()))
         if k <= 0:
             return []
-        async with self.pool.engine() as engine:
-            infos = await engine.analyse(board, self.options.limit(), multipv=k, game=object())
+        # A short analysis runs to its end even when the prediction is no longer wanted:
+        # python-chess mishandles an analysis cancelled while it waits for `readyok`.
+        task = asyncio.ensure_future(self._analyse(board, k))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        infos = await asyncio.shield(task)
         moves: list[str] = []
         scores: list[int] = []
         for info in infos:

@@ -210,7 +210,7 @@ class MatchRow:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields (for `--json` listings)."""
-        return dataclasses.asdict(self)
+        return {"match_id": self.id, **dataclasses.asdict(self)}
 
 
 @dataclass(frozen=True)
@@ -607,7 +607,7 @@ class Store:
             (len(prefix), prefix),
         )
         if not rows:
-            raise ArenaError(f"no match id starts with {prefix!r}; `arena list` shows them")
+            raise ArenaError(f"no match id starts with {prefix!r}; `arena replays` lists them")
         if len(rows) > 1:
             shown = ", ".join(r[0] for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
             raise ArenaError(f"match id {prefix!r} is ambiguous ({shown}); type more of it")

@@ -17,7 +17,7 @@ EXPORT_VERSION = 1
 async def _match(store: Store, match_id: str) -> MatchRow:
     match = await store.get_match(match_id)
     if match is None:
-        raise ArenaError(f"no match {match_id!r} in {store.path}; `arena list` shows them")
+        raise ArenaError(f"no match {match_id!r} in {store.path}; `arena replays` lists them")
     return match
 
 

@@ -64,7 +64,8 @@ def test_lossless_same_game_with_and_without_speculation(
     with_spec = asyncio.run(play(True))
     without = asyncio.run(play(False))
     assert with_spec == without
-    assert len(without) == 16 or ChessState.from_moves(ChessState.from_fen().position(), without).outcome()
+    start = ChessState.from_fen().position()
+    assert len(without) == 16 or ChessState.from_moves(start, without).outcome()
 
 
 async def test_speculation_hits_and_tasks_do_not_leak() -> None:
@@ -124,8 +125,9 @@ async def test_losing_branches_are_cancelled_at_once_and_never_awaited() -> None
     summary = await m.run()
     # Each wrong-guess branch would take 30 s: the match finishing fast proves none was awaited.
     assert time.monotonic() - t0 < 5
+    walked = _walk_moves(summary.moves)
     assert summary.moves == [
-        chosen_move(1 if i % 2 == 0 else 2, s) for i, (_, s) in enumerate(_walk_moves(summary.moves))
+        chosen_move(1 if i % 2 == 0 else 2, s) for i, (_, s) in enumerate(walked)
     ]
     cancels = [(t, e) for t, e in events if isinstance(e, BranchCancelled)]
     assert cancels, "wrong guesses must be cancelled"
@@ -265,9 +267,7 @@ class IllegalActor(Actor):
 
 
 async def test_real_decision_failures_end_the_match_cleanly() -> None:
-    summary = await _match(
-        ExplodingActor(), SeededActor(2), (None, None), NO_SPECULATION, 4
-    ).run()
+    summary = await _match(ExplodingActor(), SeededActor(2), (None, None), NO_SPECULATION, 4).run()
     assert summary.outcome.termination == "error: RuntimeError: boom"
     assert summary.outcome.result == "*"
     summary = await _match(IllegalActor(), SeededActor(2), (None, None), NO_SPECULATION, 4).run()

@@ -51,6 +51,7 @@ class LiveScreen(Screen[None]):
     """Watches (or plays) one match, fed by the match's events through `feed`."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,p", "toggle_pause", "Pause"),
@@ -221,6 +222,7 @@ class LiveScreen(Screen[None]):
         if state is None:
             return
         board = state.board
+        self.query_one(LatencyPanel).guessed_on(event.ply)
         panel = self.query_one(SpeculationPanel)
         panel.guesses_made(event, board)
         guesser = self.match.seats[event.side].speculator
@@ -293,9 +295,7 @@ class LiveScreen(Screen[None]):
         self.query_one(MoveList).add_move(record.san, record.hit)
         self._card(record.side).committed(record.decision_s, record.usage, record.hit)
         self.query_one(SpeculationPanel).move_committed(record)
-        waiter = self.match.seats[1 - record.side]
-        speculated = self.match.policy.enabled and waiter.speculator is not None
-        self.query_one(LatencyPanel).add_record(record, speculated=speculated)
+        self.query_one(LatencyPanel).add_record(record)
         if record.side in self.human_sides:
             self._human_done()
         detail = f"thought {seconds(record.decision_s)}, waited {seconds(record.wait_s)}"

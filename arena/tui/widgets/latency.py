@@ -20,8 +20,8 @@ class LatencyTotals:
 
     def __init__(self) -> None:
         self.records: list[PlyRecord] = []
-        self.speculated = 0
-        """Committed plies on which the waiting side had a speculator."""
+        self.guessed: set[int] = set()
+        """Plies for which the waiting side's guesses arrived before the move was committed."""
         self.final: dict[str, Any] | None = None
         """The match's stats once it ended."""
 
@@ -44,18 +44,27 @@ class LatencyTotals:
 
     @property
     def hits(self) -> int:
+        """Plies whose move came from a pre-computed reply."""
         return sum(1 for r in self.records if r.hit)
 
     @property
     def speculated_plies(self) -> int:
-        if self.final is not None:
-            return int(self.final.get("speculated_plies", self.speculated))
-        return self.speculated
+        if self.final is not None and "speculated_plies" in self.final:
+            return int(self.final["speculated_plies"])
+        return len(self.guessed & {r.ply for r in self.records})
+
+    @property
+    def predicted_plies(self) -> int:
+        """Of the speculated plies, those whose played move was among the guesses."""
+        if self.final is not None and "predicted_plies" in self.final:
+            return int(self.final["predicted_plies"])
+        return sum(1 for r in self.records if r.rank is not None and r.ply in self.guessed)
 
     @property
     def hit_rate(self) -> float | None:
+        """Percent of speculated plies whose move was guessed."""
         n = self.speculated_plies
-        return 100 * self.hits / n if n else None
+        return 100 * self.predicted_plies / n if n else None
 
 
 class LatencyTable(Widget):
@@ -100,7 +109,10 @@ class LatencyTable(Widget):
             self._style("total"),
         )
         text.append("\n")
-        hits = f"hits {totals.hits}/{totals.speculated_plies} ({percent(rate)})"
+        hits = (
+            f"guessed {totals.predicted_plies}/{totals.speculated_plies} ({percent(rate)}) · "
+            f"instant {totals.hits}"
+        )
         if totals.final is not None:
             wall = totals.final.get("wall_s")
             hits += f" · wall {seconds(float(wall))}" if wall is not None else ""
@@ -122,10 +134,12 @@ class LatencyPanel(Vertical):
             yield Label("saved/ply ", id="latency-chart-label")
             yield Sparkline([], id="latency-spark")
 
-    def add_record(self, record: PlyRecord, *, speculated: bool) -> None:
-        """Adds a committed ply; `speculated` when the waiting side had a speculator."""
+    def guessed_on(self, ply: int) -> None:
+        """The waiting side's guesses for `ply` arrived."""
+        self.totals.guessed.add(ply)
+
+    def add_record(self, record: PlyRecord) -> None:
         self.totals.records.append(record)
-        self.totals.speculated += speculated
         self._redraw()
 
     def finish(self, stats: dict[str, Any]) -> None:

@@ -249,8 +249,9 @@ class SpeculationPanel(Widget):
         if current.played is not None:
             text.append("\n")
             self._summary(text, current)
-        previous = self.plies.get(current.ply - 1)
-        if previous is not None and previous.played is not None:
+        earlier = [p for p in self.plies.values() if p.ply < current.ply and p.played]
+        previous = max(earlier, key=lambda p: p.ply, default=None)
+        if previous is not None:
             text.append("\n")
             self._summary(text, previous)
         return text

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TRACES = ROOT.parent / "shared" / "traces"
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def arena(tmp_path: Path) -> Run:
+    """Runs the `arena` command as a user does, in a scratch directory."""
+
+    def run(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> Any:
+        full_env = {**os.environ, "ARENA_DB": str(tmp_path / "arena.db"), **(env or {})}
+        for key in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
+            full_env.pop(key, None)
+        return subprocess.run(
+            [sys.executable, "-m", "arena", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=tmp_path,
+            env=full_env,
+        )
+
+    return run
+
+
+from typing import Any  # noqa: E402

@@ -1,0 +1,165 @@
+"""The `arena` command end to end: headless matches, replays, export, resume, bench, bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import chess.pgn
+import pytest
+
+from tests.e2e.conftest import TRACES, Run
+
+pytestmark = pytest.mark.slow
+
+
+def test_headless_match_replays_and_pgn_round_trip(arena: Run, tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    played = arena(
+        "play", "--headless", "--white", "stockfish:depth=6", "--black", "random",
+        "--seed", "1", "--max-plies", "40", "--json", "--db", db,
+    )  # fmt: skip
+    assert played.returncode == 0, played.stderr
+    result = json.loads(played.stdout)
+    assert result["result"] in ("1-0", "0-1", "1/2-1/2", "*")
+    assert result["plies"] == len(result["moves"]) <= 40
+    for key in ("match_id", "termination", "wall_s", "saved_s", "hit_rate", "usage"):
+        assert key in result
+    assert "think" in played.stderr  # progress goes to stderr, not stdout
+
+    listed = arena("replays", "--json", "--db", db)
+    assert listed.returncode == 0
+    assert [m["match_id"] for m in json.loads(listed.stdout)] == [result["match_id"]]
+
+    pgn = arena("export", result["match_id"][:6], "--format", "pgn", "--db", db)
+    assert pgn.returncode == 0, pgn.stderr
+    game = chess.pgn.read_game(io.StringIO(pgn.stdout))
+    assert game is not None
+    assert [m.uci() for m in game.mainline_moves()] == result["moves"]
+    assert game.headers["Result"] == result["result"]
+    assert game.headers["Termination"] == result["termination"]
+    assert "%emt" in pgn.stdout
+
+    exported = arena("export", result["match_id"], "--format", "json", "--db", db)
+    assert json.loads(exported.stdout)["moves"] == result["moves"]
+
+
+def test_speculation_is_lossless_and_saves_time_with_real_stockfish(arena: Run) -> None:
+    common = ["play", "--headless", "--white", "stockfish:nodes=20000", "--black",
+              "stockfish:nodes=20000", "--max-plies", "30", "--json"]  # fmt: skip
+    on = arena(*common, "--speculator", "stockfish:depth=6")
+    off = arena(*common, "--no-speculation")
+    assert on.returncode == 0 and off.returncode == 0, on.stderr + off.stderr
+    spec, plain = json.loads(on.stdout), json.loads(off.stdout)
+    assert spec["moves"] == plain["moves"]
+    assert spec["hit_rate"] > 0 and spec["saved_s"] > 0
+    assert plain["branches_started"] == 0 and plain["saved_s"] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["play", "--headless", "--white", "gpt-7", "--black", "random"], "unknown spec 'gpt-7'"),
+        (
+            ["play", "--headless", "--white", "random", "--black", "random", "--fen", "8/8 w"],
+            "bad FEN",
+        ),
+        (["export", "doesnotexist"], "no match"),
+        (
+            [
+                "play",
+                "--headless",
+                "--white",
+                "random",
+                "--black",
+                "random",
+                "--db",
+                "/proc/no/a.db",
+            ],
+            "cannot open",
+        ),
+        (["play", "--headless", "--bogus"], "unrecognized arguments"),
+        (["bench", "speculation", "--trace", "/nonexistent.jsonl"], "cannot read trace"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(arena: Run, args: list[str], message: str) -> None:
+    proc = arena(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_missing_stockfish_is_exit_2(arena: Run) -> None:
+    proc = arena(
+        "play", "--headless", "--white", "stockfish", "--black", "random",
+        env={"ARENA_STOCKFISH": "/nonexistent/stockfish"},
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "ARENA_STOCKFISH" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_killed_match_keeps_its_plies_and_resumes(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    env = {**os.environ, "ARENA_DB": str(db)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arena", "play", "--headless", "--white", "stockfish:movetime=150",
+         "--black", "stockfish:movetime=150", "--max-plies", "12", "--no-speculation"],
+        stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    seen = 0
+    deadline = time.monotonic() + 60
+    while seen < 4 and time.monotonic() < deadline:
+        if "think" in proc.stderr.readline():
+            seen += 1
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "arena", "replays", "--json"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, check=True,
+    )  # fmt: skip
+    (match,) = json.loads(listed.stdout)
+    assert match["plies"] >= 4
+    before = subprocess.run(
+        [sys.executable, "-m", "arena", "export", match["match_id"], "--format", "json"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, check=True,
+    )  # fmt: skip
+    moves_before = json.loads(before.stdout)["moves"]
+    resumed = subprocess.run(
+        [sys.executable, "-m", "arena", "resume", match["match_id"], "--headless", "--json"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    out = json.loads(resumed.stdout)
+    assert out["moves"][: len(moves_before)] == moves_before
+    assert len(out["moves"]) == 12 or out["termination"] != "max plies"
+
+
+def test_bench_speculation_json(arena: Run) -> None:
+    trace = str(TRACES / "gpt5-4c277d18.jsonl")
+    proc = arena(
+        "bench", "speculation", "--trace", trace, "--speculator", "stockfish:depth=4",
+        "--speculator", "trace-guesses", "--k", "1,3", "--time-scale", "0.0002", "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["results"]
+    assert [(r["speculator"], r["k"]) for r in rows] == [
+        ("stockfish:depth=4", 1), ("stockfish:depth=4", 3), ("trace-guesses", 1), ("trace-guesses", 3)
+    ]  # fmt: skip
+    for r in rows:
+        assert r["plies"] == 50
+        for key in ("hit_rate", "sequential_s", "wall_s", "saved_pct", "token_overhead_pct",
+                    "commit_latency_p95_ms"):  # fmt: skip
+            assert key in r
+    by = {(r["speculator"], r["k"]): r for r in rows}
+    # The recorded guesses' top-3 accuracy on this game is a fact of the trace: 32 of 50 plies.
+    assert by[("trace-guesses", 3)]["accuracy"] == 0.64
+    assert by[("trace-guesses", 3)]["hit_rate"] >= by[("trace-guesses", 1)]["hit_rate"]

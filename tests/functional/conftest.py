@@ -1,0 +1,263 @@
+"""Fast deterministic players for Pilot tests, and helpers to wait on the app."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+
+import chess
+import pytest
+from textual.pilot import Pilot
+
+from arena.core.actor import Actor, Decision, Guess, Speculator, Usage
+from arena.core.events import (
+    BranchAdopted,
+    BranchCancelled,
+    BranchFinished,
+    BranchStarted,
+    Event,
+    GuessesMade,
+    MatchEnded,
+    MatchStarted,
+    MoveCommitted,
+    PlyRecord,
+    TurnStarted,
+)
+from arena.core.game import GameState, Outcome
+from arena.core.match import Match, MatchSummary, Seat
+from arena.core.policy import SpeculationPolicy
+from arena.games.chess import ChessState
+
+SCHOLAR = ["e4", "e5", "Bc4", "Nc6", "Qh5", "Nf6", "Qxf7#"]
+"""A short game that ends in checkmate at ply 7."""
+
+BLACK_GUESSES = {0: [("e4", 0.6), ("d4", 0.3)], 2: [("Nf3", 0.5), ("Bc4", 0.3)], 4: [("d3", 0.7)]}
+"""Black's guesses of White's moves: a hit at rank 1 (ply 0), rank 2 (ply 2), a miss (ply 4)."""
+WHITE_GUESSES = {1: [("e5", 0.5), ("c5", 0.4)], 3: [("Nf6", 0.6)], 5: [("Nf6", 0.8), ("g6", 0.1)]}
+"""White's guesses of Black's moves: hit (ply 1), miss (ply 3), hit (ply 5)."""
+
+
+def to_uci(sans: Sequence[str], fen: str | None = None) -> list[str]:
+    board = chess.Board(fen or chess.STARTING_FEN)
+    out = []
+    for text in sans:
+        move = board.parse_san(text)
+        out.append(move.uci())
+        board.push(move)
+    return out
+
+
+class ScriptedActor(Actor):
+    """Plays a fixed game after a fixed latency; off the script it plays the first legal move.
+
+    The move depends only on the state, as the speculation engine requires.
+    """
+
+    def __init__(
+        self,
+        game: Sequence[str],
+        latency: float = 0.05,
+        spec: str = "scripted",
+        usage: Usage | None = None,
+    ) -> None:
+        self.game = to_uci(game)
+        self.latency = latency
+        self.spec = spec
+        self.name = spec
+        self.usage = usage or Usage()
+        self.calls: list[str] = []
+        self.closed = False
+
+    async def close(self) -> None:
+        self.closed = True
+
+    def move_for(self, state: GameState) -> str:
+        ply = state.ply
+        if ply < len(self.game) and tuple(self.game[:ply]) == state.path:
+            return self.game[ply]
+        return sorted(state.legal_moves())[0]
+
+    async def decide(self, state: GameState) -> Decision:
+        self.calls.append(state.key())
+        await asyncio.sleep(self.latency)
+        move = self.move_for(state)
+        return Decision(move=move, raw=move, usage=self.usage)
+
+
+class ListSpeculator(Speculator):
+    """Guesses from a script: at ply n the moves (SAN or UCI) and probabilities of `guesses[n]`."""
+
+    def __init__(self, guesses: dict[int, list[tuple[str, float]]], spec: str = "list") -> None:
+        self.guesses = guesses
+        self.spec = spec
+        self.name = spec
+
+    async def predict(self, state: GameState, k: int) -> list[Guess]:
+        out = []
+        for text, p in self.guesses.get(state.ply, [])[:k]:
+            move = state.parse_move(text)
+            if move is not None:
+                out.append(Guess(move, p))
+        return out
+
+
+def scholar_match(
+    white_latency: float = 0.05,
+    black_latency: float = 0.08,
+    *,
+    white: Actor | None = None,
+    black: Actor | None = None,
+    max_plies: int | None = None,
+) -> Match:
+    """Scholar's mate between scripted players, each guessing the other's moves from a list."""
+    seats = (
+        Seat(
+            white or ScriptedActor(SCHOLAR, white_latency, "scripted-white"),
+            ListSpeculator(WHITE_GUESSES, "list-white"),
+        ),
+        Seat(
+            black or ScriptedActor(SCHOLAR, black_latency, "scripted-black"),
+            ListSpeculator(BLACK_GUESSES, "list-black"),
+        ),
+    )
+    return Match(
+        "test-match",
+        ChessState.from_fen(None),
+        seats,
+        policy=SpeculationPolicy(k=3),
+        max_plies=max_plies,
+    )
+
+
+async def wait_until(
+    pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 10.0
+) -> None:
+    """Lets the app run until `predicate` holds; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+        await pilot.pause(0.01)
+
+
+class ReplayedMatch(Match):
+    """A match whose `run` publishes a fixed list of events: timings are exact, for snapshots."""
+
+    def __init__(self, events: list[Event], summary: MatchSummary, seats: tuple[Seat, Seat]):
+        super().__init__("snapshot", ChessState.from_fen(None), seats, policy=SpeculationPolicy())
+        self.events = events
+        self.summary = summary
+
+    async def run(self) -> MatchSummary:
+        for event in self.events:
+            self.bus.publish(event)
+            await asyncio.sleep(0)
+        return self.summary
+
+
+def scholar_events() -> tuple[list[Event], MatchSummary]:
+    """The events of a Scholar's mate with speculation, with made-up but fixed timings."""
+    mid = "snapshot"
+    moves = to_uci(SCHOLAR)
+    guesses_by_ply = {**BLACK_GUESSES, **WHITE_GUESSES}
+    state = ChessState.from_fen(None)
+    events: list[Event] = [
+        MatchStarted(
+            mid,
+            0.0,
+            ("scripted-white", "scripted-black"),
+            ("list-white", "list-black"),
+            state.key(),
+            0,
+        )
+    ]
+    t = 0.0
+    branch_id = 0
+    adopted: int | None = None
+    records: list[PlyRecord] = []
+    think = [1.2, 1.6, 0.9, 2.1, 1.4, 1.8, 0.7]
+    for ply, move in enumerate(moves):
+        side = state.to_move
+        events.append(TurnStarted(mid, t, ply, side, state.key()))
+        hit = adopted is not None
+        if adopted is not None:
+            events.append(BranchAdopted(mid, t, adopted, ply, side, ready=ply % 2 == 1))
+        guesses = tuple(
+            Guess(g, p)
+            for g, p in ((state.parse_move(s), p) for s, p in guesses_by_ply.get(ply, []))
+            if g is not None
+        )
+        next_pending: dict[str, int] = {}
+        if guesses:
+            events.append(GuessesMade(mid, t + 0.05, ply, 1 - side, guesses, 0.05))
+            for rank, g in enumerate(guesses, 1):
+                child = state.apply(g.move)
+                if child.outcome() is not None:
+                    continue
+                branch_id += 1
+                next_pending[g.move] = branch_id
+                events.append(
+                    BranchStarted(
+                        mid,
+                        t + 0.06,
+                        branch_id,
+                        ply + 1,
+                        1 - side,
+                        child.path,
+                        g.move,
+                        g.probability,
+                        rank,
+                        1,
+                    )
+                )
+        decision = think[ply]
+        wait = 0.1 if hit else decision
+        saved = decision - wait if hit else 0.0
+        t += wait
+        for guess, bid in next_pending.items():
+            if guess == move:
+                continue
+            events.append(BranchCancelled(mid, t, bid, ply + 1, 1 - side, wait - 0.06))
+        if move in next_pending:
+            reply = ScriptedActor(SCHOLAR).move_for(state.apply(move))
+            events.append(
+                BranchFinished(mid, t, next_pending[move], ply + 1, 1 - side, reply, 0.8, Usage())
+            )
+            adopted = next_pending[move]
+        else:
+            adopted = None
+        rank = next((i for i, g in enumerate(guesses, 1) if g.move == move), None)
+        usage = Usage(input_tokens=900 + 10 * ply, output_tokens=40, cost_usd=0.0012)
+        after = state.apply(move)
+        record = PlyRecord(
+            ply=ply,
+            side=side,
+            move=move,
+            san=state.format_move(move),
+            fen_after=after.position(),
+            decision_s=decision,
+            wait_s=wait,
+            saved_s=saved,
+            hit=hit,
+            rank=rank,
+            guesses=guesses,
+            branches_started=len(next_pending),
+            branches_cancelled=0,
+            usage=usage,
+            wasted_usage=Usage(),
+        )
+        records.append(record)
+        events.append(MoveCommitted(mid, t, record))
+        state = after
+    outcome = Outcome("1-0", "checkmate", 0)
+    summary = MatchSummary(
+        mid, outcome, records, wall_s=t, start_ply=0, moves=moves, speculated_plies=len(records)
+    )
+    events.append(MatchEnded(mid, t, outcome.result, outcome.termination, summary.stats))
+    return events, summary
+
+
+@pytest.fixture
+def static_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARENA_TUI_STATIC", "1")

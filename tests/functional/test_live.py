@@ -1,0 +1,267 @@
+"""The live match screen, driven by real matches between fast scripted players."""
+
+from __future__ import annotations
+
+import time
+
+import chess
+from textual.message import Message
+
+from arena.core.match import Match, MatchSummary
+from arena.tui.app import ArenaApp
+from arena.tui.screens.dialogs import ConfirmScreen, HelpScreen
+from arena.tui.screens.live import LiveScreen
+from arena.tui.widgets.board import Board
+from arena.tui.widgets.latency import LatencyPanel, LatencyTable
+from arena.tui.widgets.moves import MoveList
+from arena.tui.widgets.players import PlayerCard
+from arena.tui.widgets.speculation import SpeculationPanel
+
+from .conftest import SCHOLAR, ScriptedActor, scholar_match, to_uci, wait_until
+
+SIZE = (120, 40)
+
+
+def live(app: ArenaApp) -> LiveScreen:
+    assert app.live is not None
+    return app.live
+
+
+def final_board() -> chess.Board:
+    board = chess.Board()
+    for move in to_uci(SCHOLAR):
+        board.push_uci(move)
+    return board
+
+
+async def test_board_and_moves_show_the_position_after_the_moves() -> None:
+    app = ArenaApp(scholar_match(), static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        await wait_until(pilot, lambda: screen.finished is not None)
+        board = screen.query_one(Board)
+        assert board.fen == final_board().fen()
+        assert board.last_move == to_uci(SCHOLAR)[-1]
+        assert screen.query_one(MoveList).sans == SCHOLAR
+        result = screen.query_one("#result")
+        assert result.display
+        assert "1-0" in str(result.render()) and "checkmate" in str(result.render())
+        await wait_until(pilot, lambda: app.summary is not None)
+        assert app.summary is not None and app.summary.outcome.result == "1-0"
+
+
+async def test_result_message_is_posted_once_at_the_end() -> None:
+    seen: list[Message] = []
+    app = ArenaApp(scholar_match(), static=True)
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await wait_until(pilot, lambda: live(app).finished is not None)
+        await pilot.pause()
+    # A message is seen once per node it bubbles through; count distinct messages.
+    finished = list({id(m): m for m in seen if isinstance(m, LiveScreen.MatchFinished)}.values())
+    assert [(m.result, m.termination) for m in finished] == [("1-0", "checkmate")]
+    assert finished[0].stats["plies"] == len(SCHOLAR)
+
+
+async def test_flip_turns_the_board_and_swaps_the_player_cards() -> None:
+    app = ArenaApp(scholar_match(), static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        board = screen.query_one(Board)
+        left = list(screen.query_one("#left").children)
+        assert left.index(screen.query_one("#player-1")) < left.index(board)
+        await pilot.press("f")
+        assert board.flipped
+        left = list(screen.query_one("#left").children)
+        assert left.index(screen.query_one("#player-0")) < left.index(board)
+        assert left.index(screen.query_one("#player-1")) > left.index(board)
+        await pilot.press("f")
+        assert not board.flipped
+
+
+def first_rank_line(board: Board) -> str:
+    return next(line for line in str(board.render()).splitlines() if line.strip())
+
+
+async def test_flipped_board_draws_rank_one_on_top() -> None:
+    app = ArenaApp(scholar_match(), static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        board = live(app).query_one(Board)
+        top_row = first_rank_line(board)
+        assert top_row.lstrip().startswith("8")
+        await pilot.press("f")
+        await pilot.pause()
+        top_row = first_rank_line(board)
+        assert top_row.lstrip().startswith("1")
+
+
+async def test_pause_holds_the_next_turn_and_resume_continues() -> None:
+    match = scholar_match(0.1, 0.1)
+    app = ArenaApp(match, static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        await wait_until(pilot, lambda: screen.state.ply >= 1)
+        await pilot.press("space")
+        assert not match.paused.is_set()
+        assert "paused" in str(screen.query_one("#status").render())
+        # The turn in progress finishes; then nothing moves until resumed.
+        await wait_until(
+            pilot, lambda: screen.to_move is None and screen.state.ply == match.state.ply
+        )
+        paused_at = match.state.ply
+        deadline = time.monotonic() + 0.5  # five times a decision: a turn would have started
+        while time.monotonic() < deadline:
+            await pilot.pause(0.05)
+            assert match.state.ply == paused_at
+        assert screen.finished is None
+        await pilot.press("p")
+        assert match.paused.is_set()
+        await wait_until(pilot, lambda: screen.finished is not None)
+        assert screen.state.ply == len(SCHOLAR)
+
+
+async def test_speculation_panel_shows_guesses_hits_and_misses() -> None:
+    app = ArenaApp(scholar_match(0.05, 0.15), static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        panel = screen.query_one(SpeculationPanel)
+        await wait_until(pilot, lambda: 0 in panel.plies)
+        first = panel.plies[0]
+        assert first.guesser == 1
+        assert [(r.san, r.probability) for r in first.rows] == [("e4", 0.6), ("d4", 0.3)]
+        await wait_until(pilot, lambda: screen.finished is not None)
+        # Ply 0: Black guessed e4 first; its reply to e4 was used, the one to d4 dropped.
+        first = panel.plies.get(0) or first
+        assert [r.outcome for r in first.rows] == ["hit", "miss"]
+        assert first.rows[0].branch == "used"
+        assert first.rows[1].branch == "cancelled"
+        # Ply 4: Black guessed d3 only; White played Qh5.
+        fourth = panel.plies[4]
+        assert fourth.played == "Qh5" and fourth.hit_rank is None
+        assert [r.outcome for r in fourth.rows] == ["miss"]
+        # Ply 5: White guessed Nf6 first and its prepared Qxf7# was played at once.
+        fifth = panel.plies[5]
+        assert fifth.hit_rank == 1 and fifth.rows[0].reply == "Qxf7#"
+        assert fifth.used is not None and fifth.saved_s is not None
+        text = str(panel.render())
+        assert "White guesses Black's move" in text and "Nf6" in text and "hit" in text
+
+
+async def test_latency_panel_totals_match_the_committed_plies() -> None:
+    app = ArenaApp(scholar_match(), static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.summary is not None)
+        assert app.summary is not None
+        records = app.summary.records
+        totals = live(app).query_one(LatencyPanel).totals
+        assert len(totals.records) == len(SCHOLAR)
+        assert totals.sequential_s == sum(r.decision_s for r in records)
+        assert totals.saved_s == sum(r.saved_s for r in records)
+        assert totals.hits == sum(r.hit for r in records) > 0
+        stats = app.summary.stats
+        assert totals.speculated_plies == stats["speculated_plies"]
+        text = str(live(app).query_one(LatencyTable).render())
+        assert f"instant {totals.hits}" in text
+        assert f"({stats['saved_pct']:.0f}%)" in text
+
+
+async def test_player_cards_follow_the_turn() -> None:
+    app = ArenaApp(scholar_match(0.3, 0.3), static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        white = screen.query_one("#player-0", PlayerCard)
+        black = screen.query_one("#player-1", PlayerCard)
+        await wait_until(pilot, lambda: screen.to_move == 0)
+        assert white.to_move and not black.to_move
+        assert white.has_class("-to-move")
+        assert "thinking…" in str(white.render())
+        await wait_until(pilot, lambda: screen.to_move == 1)
+        assert black.to_move and not white.to_move
+        assert white.last_s is not None and white.moves == 1
+
+
+async def test_quit_asks_while_the_match_runs() -> None:
+    match = scholar_match(5.0, 5.0)
+    white = match.seats[0].actor
+    assert isinstance(white, ScriptedActor)
+    app = ArenaApp(match, static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: live(app).to_move == 0)
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert isinstance(app.screen, LiveScreen)
+        assert app.match_running
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not app.match_running)
+    assert white.closed, "players are closed when the match stops"
+
+
+async def test_quit_without_asking_once_the_match_is_over() -> None:
+    app = ArenaApp(scholar_match(), static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.summary is not None)
+        await pilot.press("q")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert app.return_code == 0
+
+
+async def test_ui_keeps_answering_keys_while_a_player_thinks_for_seconds() -> None:
+    match = scholar_match(8.0, 8.0)
+    app = ArenaApp(match, static=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        await wait_until(pilot, lambda: screen.to_move == 0)
+        board = screen.query_one(Board)
+        started = time.monotonic()
+        for _ in range(4):
+            await pilot.press("f")
+        await pilot.press("s")
+        assert not screen.query_one(SpeculationPanel).display
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert time.monotonic() - started < 2.0, "keys were answered while White thinks"
+        assert not board.flipped
+        assert match.state.ply == 0
+        # The ticking clock runs while White thinks.
+        card = screen.query_one("#player-0", PlayerCard)
+        first = card.elapsed()
+        await wait_until(pilot, lambda: (card.elapsed() or 0) > (first or 0) + 0.2)
+
+
+async def test_panel_toggles_hide_and_show() -> None:
+    app = ArenaApp(scholar_match(), static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        for key, selector in (
+            ("s", "#speculation"),
+            ("t", "#latency"),
+            ("l", "#log"),
+            ("m", "#moves"),
+        ):
+            widget = screen.query_one(selector)
+            assert widget.display
+            await pilot.press(key)
+            assert not widget.display
+            await pilot.press(key)
+            assert widget.display
+
+
+class BrokenMatch(Match):
+    async def run(self) -> MatchSummary:
+        raise RuntimeError("the runner broke")
+
+
+async def test_a_failing_match_worker_is_reported_not_raised() -> None:
+    base = scholar_match()
+    match = BrokenMatch("broken", base.start_state, base.seats)
+    app = ArenaApp(match, static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        await wait_until(pilot, lambda: screen.failure is not None)
+        assert "the runner broke" in (screen.failure or "")
+        assert "failed" in str(screen.query_one("#status").render())
+        assert app.is_running

@@ -1,0 +1,500 @@
+"""The provider layer through the real SDK clients, over HTTP, against a loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.fakes
+
+from arena.core.actor import Usage  # noqa: E402
+from arena.core.errors import ArenaError, ProviderError  # noqa: E402
+from arena.providers import (  # noqa: E402
+    ChatRequest,
+    Prices,
+    make_provider,
+    price,
+    prices_for,
+)
+from arena.providers.base import RetryPolicy, parse_retry_after, redact  # noqa: E402
+from tests.fakes.fixtures import (  # noqa: E402
+    ANTHROPIC_KEY,
+    FAST,
+    OPENAI_KEY,
+    keys,
+    no_keys,
+    server,
+)
+from tests.fakes.servers import (  # noqa: E402
+    FakeLLMServer,
+    answer,
+    empty_body,
+    empty_choices,
+    garbage,
+    hang,
+    http_error,
+)
+
+__all__ = ["keys", "no_keys", "server"]  # fixtures
+
+REQUEST = ChatRequest("You are terse.", [{"role": "user", "content": "Say hi."}])
+KINDS = ["anthropic", "openai", "responses"]
+
+
+def provider_for(kind: str, fake: FakeLLMServer, model: str = "", **options: str):
+    """A provider of `kind` (responses = openai with api=responses) aimed at `fake`."""
+    opts = {**FAST, **options}
+    if kind == "anthropic":
+        return make_provider("anthropic", model or "claude-sonnet-4-6", fake.url, None, opts)
+    if kind == "responses":
+        opts["api"] = "responses"
+    return make_provider("openai", model or "gpt-5", fake.openai_url, None, opts)
+
+
+def path_of(kind: str) -> str:
+    return {
+        "anthropic": "/v1/messages",
+        "openai": "/v1/chat/completions",
+        "responses": "/v1/responses",
+    }[kind]
+
+
+def assert_key_only_in_auth(fake: FakeLLMServer) -> None:
+    for req in fake.requests:
+        for name, value in req.headers.items():
+            if name != "authorization":
+                assert ANTHROPIC_KEY not in value and OPENAI_KEY not in value
+        assert ANTHROPIC_KEY.encode() not in req.body
+        assert OPENAI_KEY.encode() not in req.body
+
+
+# -- answers and usage ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_answer_text_and_usage(kind: str, keys: None, server: FakeLLMServer) -> None:
+    server.push(
+        answer(
+            "MOVE: e4",
+            input_tokens=1000,
+            output_tokens=200,
+            cached_tokens=600,
+            reasoning_tokens=150,
+            thinking="Let me think about e4 and d4.",
+        )
+    )
+    provider = provider_for(kind, server)
+    try:
+        response = await provider.complete(REQUEST)
+    finally:
+        await provider.aclose()
+    assert response.text == "MOVE: e4"  # thinking / reasoning never leaks into the answer
+    u = response.usage
+    assert (u.input_tokens, u.output_tokens, u.cached_tokens, u.reasoning_tokens) == (
+        1000,
+        200,
+        600,
+        150,
+    )
+    assert server.requests[0].path == path_of(kind)
+    if kind == "anthropic":  # $3 in, $0.30 cached, $15 out per million
+        expected = (400 * 3.0 + 600 * 0.30 + 200 * 15.0) / 1e6
+    else:  # gpt-5: $1.25 in, $0.125 cached, $10 out
+        expected = (400 * 1.25 + 600 * 0.125 + 200 * 10.0) / 1e6
+    assert u.cost_usd == pytest.approx(expected)
+    assert response.raw_model in ("claude-sonnet-4-6", "gpt-5")
+    assert response.elapsed_s > 0
+    assert_key_only_in_auth(server)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_auth_header_carries_the_key(kind: str, keys: None, server: FakeLLMServer) -> None:
+    server.push(answer("hi"))
+    provider = provider_for(kind, server)
+    await provider.complete(REQUEST)
+    await provider.aclose()
+    key = ANTHROPIC_KEY if kind == "anthropic" else OPENAI_KEY
+    auth = server.requests[0].headers.get("authorization", "") + server.requests[0].headers.get(
+        "x-api-key", ""
+    )
+    assert key in auth
+    assert_key_only_in_auth(server)
+
+
+async def test_unknown_model_has_unknown_cost(keys: None, server: FakeLLMServer) -> None:
+    server.push(answer("hi", input_tokens=10, output_tokens=5))
+    provider = provider_for("openai", server, model="llama3.2:1b")
+    response = await provider.complete(REQUEST)
+    await provider.aclose()
+    assert response.usage.cost_usd is None
+    assert response.usage.input_tokens == 10
+
+
+async def test_profile_prices_make_a_local_model_free(keys: None, server: FakeLLMServer) -> None:
+    server.push(answer("hi", input_tokens=10, output_tokens=5), answer("hi", output_tokens=5))
+    free = make_provider(
+        "openai", "llama3", server.openai_url, None, FAST, prices={"input": 0, "output": 0}
+    )
+    assert (await free.complete(REQUEST)).usage.cost_usd == 0.0
+    by_spec = make_provider(
+        "openai", "llama3", server.openai_url, None, {**FAST, "price_in": "0", "price_out": "0"}
+    )
+    assert (await by_spec.complete(REQUEST)).usage.cost_usd == 0.0
+    await free.aclose()
+    await by_spec.aclose()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_empty_choices_is_an_empty_answer(
+    kind: str, keys: None, server: FakeLLMServer
+) -> None:
+    server.push(empty_choices())
+    provider = provider_for(kind, server)
+    response = await provider.complete(REQUEST)
+    await provider.aclose()
+    assert response.text == ""
+    assert len(server.requests) == 1
+
+
+# -- request shape ----------------------------------------------------------------------------
+
+
+async def test_anthropic_request_shape(keys: None, server: FakeLLMServer) -> None:
+    server.push(answer("a"), answer("b"), answer("c"))
+    plain = provider_for("anthropic", server, temperature="0", max_tokens="300")
+    await plain.complete(REQUEST)
+    thinking = provider_for("anthropic", server, thinking="2048", effort="low")
+    await thinking.complete(REQUEST)
+    uncached = provider_for("anthropic", server, cache="0")
+    await uncached.complete(REQUEST)
+    first, second, third = (r.json for r in server.requests)
+    assert first["system"] == [
+        {"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral"}}
+    ]
+    assert first["messages"] == [{"role": "user", "content": "Say hi."}]
+    assert first["max_tokens"] == 300 and first["temperature"] == 0
+    assert "thinking" not in first
+    assert second["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    assert second["max_tokens"] == 4096 + 2048
+    assert second["output_config"] == {"effort": "low"}
+    assert "temperature" not in second
+    assert "cache_control" not in third["system"][0]
+    for p in (plain, thinking, uncached):
+        await p.aclose()
+
+
+async def test_openai_request_shape(keys: None, server: FakeLLMServer) -> None:
+    server.push(answer("a"), answer("b"))
+    chat = make_provider(
+        "openai",
+        "gpt-5",
+        None,
+        None,
+        {**FAST, "reasoning_effort": "low", "seed": "7", "max_tokens": "500", "temperature": "1"},
+    )
+    assert chat.base_url is None  # the official endpoint: aim the client at the fake below
+    chat.base_url = server.openai_url
+    await chat.complete(REQUEST)
+    responses = provider_for("responses", server, reasoning_effort="high", max_tokens="99")
+    await responses.complete(REQUEST)
+    body, rbody = server.requests[0].json, server.requests[1].json
+    assert body["messages"] == [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "Say hi."},
+    ]
+    assert body["reasoning_effort"] == "low" and body["seed"] == 7
+    assert body["max_completion_tokens"] == 500 and body["temperature"] == 1.0
+    assert rbody["instructions"] == "You are terse."
+    assert rbody["input"] == [{"role": "user", "content": "Say hi."}]
+    assert rbody["reasoning"] == {"effort": "high"}
+    assert rbody["max_output_tokens"] == 99 and rbody["store"] is False
+    for p in (chat, responses):
+        await p.aclose()
+
+
+async def test_compatible_server_gets_max_tokens(no_keys: None, server: FakeLLMServer) -> None:
+    server.push(answer("a"))
+    local = make_provider("openai", "llama3", server.openai_url, None, {"max_tokens": "64"})
+    await local.complete(REQUEST)
+    await local.aclose()
+    body = server.requests[0].json
+    assert body["max_tokens"] == 64 and "max_completion_tokens" not in body
+    assert server.requests[0].headers["authorization"] == "Bearer not-needed"
+
+
+async def test_same_request_same_bytes(keys: None, server: FakeLLMServer) -> None:
+    for kind in KINDS:
+        server.push(answer("x"), answer("y"))
+        provider = provider_for(kind, server, temperature="0")
+        await provider.complete(REQUEST)
+        await provider.complete(ChatRequest(REQUEST.system, list(REQUEST.messages)))
+        await provider.aclose()
+    bodies = [r.body for r in server.requests]
+    assert bodies[0] == bodies[1] and bodies[2] == bodies[3] and bodies[4] == bodies[5]
+
+
+# -- retries ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_429_retry_after_is_honoured(kind: str, keys: None, server: FakeLLMServer) -> None:
+    server.push(http_error(429, retry_after="0.3"), answer("ok"))
+    provider = provider_for(kind, server)
+    started = time.monotonic()
+    response = await provider.complete(REQUEST)
+    await provider.aclose()
+    assert response.text == "ok"
+    assert len(server.requests) == 2
+    gap = server.requests[1].at - server.requests[0].at
+    assert gap >= 0.3  # the backoff alone (0.01 s) would be far shorter
+    assert time.monotonic() - started < 3
+
+
+async def test_retry_after_is_capped(keys: None, server: FakeLLMServer) -> None:
+    server.push(http_error(429, retry_after="3600"), answer("ok"))
+    provider = provider_for("openai", server, retry_after_max="0.05")
+    started = time.monotonic()
+    assert (await provider.complete(REQUEST)).text == "ok"
+    await provider.aclose()
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_500_then_success(kind: str, keys: None, server: FakeLLMServer) -> None:
+    server.push(http_error(500), http_error(503), answer("fine"))
+    provider = provider_for(kind, server)
+    response = await provider.complete(REQUEST)
+    await provider.aclose()
+    assert response.text == "fine"
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_persistent_500_raises_without_the_key(
+    kind: str, keys: None, server: FakeLLMServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A hostile server echoes the key back; it must not reach our message or logs.
+    message = f"upstream broke for key {ANTHROPIC_KEY} {OPENAI_KEY}"
+    server.push(*[http_error(500, message=message)] * 3)
+    provider = provider_for(kind, server)
+    caplog.set_level(logging.DEBUG, logger="arena")
+    with pytest.raises(ProviderError) as info:
+        await provider.complete(REQUEST)
+    await provider.aclose()
+    text = str(info.value)
+    assert text.startswith(f"{provider.kind}: HTTP 500")
+    assert "after 3 tries" in text
+    assert ANTHROPIC_KEY not in text and OPENAI_KEY not in text
+    assert "SECRET" not in text
+    assert ANTHROPIC_KEY not in caplog.text and OPENAI_KEY not in caplog.text
+    assert len(server.requests) == 3  # 1 + retries=2
+
+
+@pytest.mark.parametrize("status", [400, 401, 404])
+async def test_client_errors_are_not_retried(
+    status: int, keys: None, server: FakeLLMServer
+) -> None:
+    server.push(http_error(status), answer("never"))
+    provider = provider_for("anthropic", server)
+    with pytest.raises(ProviderError) as info:
+        await provider.complete(REQUEST)
+    await provider.aclose()
+    assert f"HTTP {status}" in str(info.value)
+    assert len(server.requests) == 1
+    if status == 401:
+        assert "ANTHROPIC_API_KEY" in str(info.value)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_hang_past_timeout_is_retried_then_fails(
+    kind: str, keys: None, server: FakeLLMServer
+) -> None:
+    server.push(hang(10), hang(10))
+    provider = provider_for(kind, server, timeout="0.3", retries="1")
+    started = time.monotonic()
+    with pytest.raises(ProviderError, match="timed out"):
+        await provider.complete(REQUEST)
+    elapsed = time.monotonic() - started
+    await provider.aclose()
+    assert len(server.requests) == 2
+    assert 0.55 < elapsed < 3
+    # The abandoned requests were closed, not left running on the server.
+    assert await asyncio.to_thread(server.wait_disconnect, 2.0)
+
+
+async def test_hang_then_answer(keys: None, server: FakeLLMServer) -> None:
+    server.push(hang(10), answer("late but fine"))
+    provider = provider_for("openai", server, timeout="0.3")
+    assert (await provider.complete(REQUEST)).text == "late but fine"
+    await provider.aclose()
+
+
+@pytest.mark.parametrize("bad", [empty_body, garbage, lambda: garbage("text/plain")])
+@pytest.mark.parametrize("kind", KINDS)
+async def test_unreadable_bodies_are_retried(kind: str, bad, keys: None, server) -> None:  # type: ignore[no-untyped-def]
+    server.push(bad(), answer("ok"))
+    provider = provider_for(kind, server)
+    assert (await provider.complete(REQUEST)).text == "ok"
+    server.push(bad(), bad(), bad())
+    with pytest.raises(ProviderError, match="unreadable response"):
+        await provider.complete(REQUEST)
+    await provider.aclose()
+
+
+async def test_connection_refused_is_a_provider_error(keys: None) -> None:
+    fake = FakeLLMServer()
+    url = fake.openai_url
+    fake.close()  # nothing listens on the port any more
+    provider = make_provider("openai", "gpt-5", url, None, {**FAST, "retries": "1"})
+    with pytest.raises(ProviderError, match="connection failed"):
+        await provider.complete(REQUEST)
+    await provider.aclose()
+
+
+# -- cancellation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_cancellation_closes_the_request(
+    kind: str, keys: None, server: FakeLLMServer
+) -> None:
+    server.push(hang(30))
+    provider = provider_for(kind, server)
+    task = asyncio.create_task(provider.complete(REQUEST))
+    for _ in range(500):
+        if server.requests:
+            break
+        await asyncio.sleep(0.01)
+    assert server.requests, "the request never reached the server"
+    cancelled_at = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - cancelled_at < 0.5  # propagates at once, no retry
+    assert await asyncio.to_thread(server.wait_disconnect, 2.0)
+    assert server.disconnects[0].at - cancelled_at < 1.0
+    assert len(server.requests) == 1
+    # The provider is still usable after a cancelled call.
+    server.push(answer("again"))
+    assert (await provider.complete(REQUEST)).text == "again"
+    await provider.aclose()
+
+
+async def test_provider_reopens_after_aclose(keys: None, server: FakeLLMServer) -> None:
+    server.push(answer("one"), answer("two"))
+    provider = provider_for("anthropic", server)
+    assert (await provider.complete(REQUEST)).text == "one"
+    await provider.aclose()
+    assert (await provider.complete(REQUEST)).text == "two"
+    await provider.aclose()
+
+
+# -- keys and options -------------------------------------------------------------------------
+
+
+def test_missing_key_names_the_variable(no_keys: None) -> None:
+    with pytest.raises(ArenaError) as info:
+        make_provider("anthropic", "claude-sonnet-4-6", None, None, {})
+    assert str(info.value) == (
+        "ANTHROPIC_API_KEY is not set: export it to play anthropic:claude-sonnet-4-6"
+    )
+    with pytest.raises(ArenaError, match="^OPENAI_API_KEY is not set"):
+        make_provider("openai", "gpt-5", None, None, {})
+    with pytest.raises(ArenaError, match="^MY_KEY is not set"):
+        make_provider("openai", "gpt-5", "https://api.openai.com/v1", "MY_KEY", {})
+
+
+def test_profile_key_variable(no_keys: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_KEY", "sk-profile-key-123456")
+    provider = make_provider("openai", "gpt-5", None, "MY_KEY", {})
+    assert provider.api_key_env == "MY_KEY"
+    assert "sk-profile" not in repr(provider)
+    assert "sk-profile" not in provider.fingerprint()
+
+
+def test_local_servers_need_no_key(no_keys: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_provider("openai", "llama3", "http://localhost:11434/v1", None, {})
+    make_provider("ollama", "llama3", None, None, {})
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
+    provider = make_provider("openai", "qwen", None, None, {})
+    assert provider.base_url == "http://127.0.0.1:8000/v1"
+
+
+def test_bad_options_are_one_line_errors(keys: None) -> None:
+    with pytest.raises(ArenaError, match="unknown option bogus"):
+        make_provider("openai", "gpt-5", None, None, {"bogus": "1"})
+    with pytest.raises(ArenaError, match="unknown option thinking"):
+        make_provider("openai", "gpt-5", None, None, {"thinking": "2048"})
+    with pytest.raises(ArenaError, match="temperature"):
+        make_provider("openai", "gpt-5", None, None, {"temperature": "hot"})
+    with pytest.raises(ArenaError, match="at least 1024"):
+        make_provider("anthropic", "claude-opus-4-5", None, None, {"thinking": "10"})
+    with pytest.raises(ArenaError, match="cannot be combined"):
+        make_provider("anthropic", "x", None, None, {"thinking": "2048", "temperature": "0"})
+    with pytest.raises(ArenaError, match="api"):
+        make_provider("openai", "gpt-5", None, None, {"api": "legacy"})
+    with pytest.raises(ArenaError, match="unknown model kind"):
+        make_provider("gemini", "x", None, None, {})
+    # Player options pass through the provider untouched.
+    make_provider("openai", "gpt-5", None, None, {"tries": "2", "on_illegal": "random"})
+
+
+def test_fingerprint_has_options_not_key(keys: None) -> None:
+    a = make_provider("anthropic", "claude-sonnet-4-6", None, None, {"temperature": "0"})
+    b = make_provider("anthropic", "claude-sonnet-4-6", None, None, {"temperature": "0.5"})
+    c = make_provider("anthropic", "claude-sonnet-4-6", None, None, {"retries": "9"})
+    assert a.fingerprint() != b.fingerprint()
+    assert "temperature=0.0" in a.fingerprint()
+    assert c.fingerprint() == "anthropic:claude-sonnet-4-6"  # retries do not shape requests
+    assert ANTHROPIC_KEY not in a.fingerprint() + repr(a)
+
+
+# -- pricing and helpers ----------------------------------------------------------------------
+
+
+def test_pricing_table() -> None:
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    assert price("gpt-5", usage) == pytest.approx(11.25)
+    assert price("gpt-5-2025-08-07", usage) == price("gpt-5", usage)
+    assert price("claude-sonnet-4-5-20250929", usage) == pytest.approx(18.0)
+    assert price("claude-opus-4-0", usage) == pytest.approx(90.0)
+    assert price("gpt-5-mini", usage) == pytest.approx(2.25)
+    assert price("no-such-model", usage) is None
+    assert price("llama3.2", usage) is None
+    assert prices_for("gpt-4.1") == Prices(2.0, 8.0, 0.5)
+
+
+def test_prices_cost_counts_cache_reads_and_writes() -> None:
+    prices = Prices(input=3.0, output=15.0, cached=0.3, cache_write=3.75)
+    usage = Usage(input_tokens=1000, output_tokens=100, cached_tokens=500)
+    assert prices.cost(usage, cache_write_tokens=200) == pytest.approx(
+        (300 * 3.0 + 500 * 0.3 + 200 * 3.75 + 100 * 15.0) / 1e6
+    )
+    with pytest.raises(ArenaError):
+        Prices.from_mapping({"input": 1})
+    with pytest.raises(ArenaError):
+        Prices.from_mapping({"input": 1, "output": "free"})
+
+
+def test_retry_after_parsing() -> None:
+    assert parse_retry_after({"retry-after": "2"}) == 2.0
+    assert parse_retry_after({"retry-after": "0.25"}) == 0.25
+    assert parse_retry_after({"retry-after-ms": "150"}) == 0.15
+    assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
+    assert parse_retry_after({"retry-after": "soon"}) is None
+    assert parse_retry_after({}) is None
+    policy = RetryPolicy(backoff=1.0, backoff_max=4.0, retry_after_max=10.0, jitter=0.25)
+    assert policy.delay(0, 99.0) == 10.0
+    assert 0.75 <= policy.delay(0, None) <= 1.25
+    assert 3.0 <= policy.delay(5, None) <= 5.0
+
+
+def test_redact() -> None:
+    assert redact("key sk-abcdefghijkl and SECRETVALUE", ("SECRETVALUE",)) == "key sk-ab*** and ***"
+    assert json.dumps(redact("nothing here")) == '"nothing here"'
