@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: play test check lint typecheck pytest stockfish setup clean
 
 play: setup stockfish
-	$(BIN)/arena
+	$(BIN)/arena play
 
 test: setup stockfish check
 

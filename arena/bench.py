@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arena.core.actor import Guess, Speculator
+from arena.core.errors import ArenaError
 from arena.core.game import GameState
 from arena.core.match import Match, MatchSummary, Seat
 from arena.core.policy import SpeculationPolicy
@@ -207,13 +208,14 @@ async def _replay(
     seats_speculators: tuple[Speculator | None, Speculator | None],
     k: int,
     scale: float,
+    depth: int = 1,
 ) -> MatchSummary:
     seats = (
         Seat(TracePlayer(trace, scale, f"trace:{trace.path}"), seats_speculators[0]),
         Seat(TracePlayer(trace, scale, f"trace:{trace.path}"), seats_speculators[1]),
     )
     enabled = any(s is not None for s in seats_speculators)
-    policy = SpeculationPolicy(enabled=enabled, k=k, max_in_flight=2 * k + 2)
+    policy = SpeculationPolicy(enabled=enabled, k=k, max_in_flight=2 * k + 2, depth=depth)
     match = Match(
         f"bench-{trace.game}",
         ChessState.from_fen(trace.start_fen),
@@ -229,8 +231,65 @@ async def _replay(
     return summary
 
 
+async def _speculator_pair(
+    spec: str, trace: Trace, k: int, time_scale: float, depth: int, row: BenchRow
+) -> tuple[Speculator | None, Speculator | None]:
+    ctx = Context(time_scale=time_scale, traces=[trace])
+    built = [build_speculator(spec, ctx) for _ in (0, 1)]
+    if any(isinstance(b, TraceGuessSpeculator) for b in built) or built[0] is None:
+        if depth > 1:
+            raise ArenaError(f"{spec}: depth 2 needs guesses off the recorded path; it has none")
+        for side in (0, 1):
+            row.count_offline(trace, side, functools.partial(_recorded, k=k))
+        return built[0], built[1]
+    caches = [await precompute(b, trace, side, k) for side, b in enumerate(built) if b is not None]
+    if depth > 1:
+        # Depth 2 asks the mover's speculator about positions after the waiter's top guess.
+        # Those are computed here too, off the recorded path included, so that whether a
+        # prediction exists never tells the replay which guess was right.
+        for side in (0, 1):
+            extra = build_speculator(spec, ctx)
+            assert extra is not None
+            await precompute_children(extra, trace, side, caches[1 - side], caches[side])
+    pair: list[Speculator | None] = []
+    for side, cache in enumerate(caches):
+        row.count_offline(trace, side, _cached_moves(cache, trace))
+        row.predict_s += sum(seconds for _, seconds in cache.values())
+        row.predictions += len(cache)
+        pair.append(PrecomputedSpeculator(spec, cache, time_scale))
+    return pair[0], pair[1]
+
+
+async def precompute_children(
+    speculator: Speculator,
+    trace: Trace,
+    side: int,
+    waiter_cache: dict[str, tuple[list[Guess], float]],
+    cache: dict[str, tuple[list[Guess], float]],
+) -> None:
+    """Adds `side`'s predictions at s + (the waiter's top guess) for each s where `side` moves."""
+    state = ChessState.from_fen(trace.start_fen)
+    await speculator.start()
+    try:
+        for rec in trace.plies:
+            guesses = waiter_cache.get(state.key(), ([], 0.0))[0]
+            if state.to_move == side and guesses:
+                child = state.apply(guesses[0].move)
+                if child.key() not in cache and child.outcome() is None:
+                    t0 = time.monotonic()
+                    predicted = await speculator.predict(child, 1)
+                    cache[child.key()] = (predicted, time.monotonic() - t0)
+            state = state.apply(rec.move)
+    finally:
+        await speculator.close()
+
+
 async def run_speculation_bench(
-    trace_paths: list[str], speculator_specs: list[str], ks: list[int], time_scale: float
+    trace_paths: list[str],
+    speculator_specs: list[str],
+    ks: list[int],
+    time_scale: float,
+    depth: int = 1,
 ) -> BenchResult:
     traces = [load_trace(p) for p in trace_paths]
     baselines = {t.path: (await _replay(t, (None, None), 1, time_scale)).wall_s for t in traces}
@@ -239,21 +298,8 @@ async def run_speculation_bench(
         for k in ks:
             row = BenchRow(spec, k)
             for trace in traces:
-                ctx = Context(time_scale=time_scale, traces=[trace])
-                pair: list[Speculator | None] = []
-                for side in (0, 1):
-                    built = build_speculator(spec, ctx)
-                    if built is None or isinstance(built, TraceGuessSpeculator):
-                        pair.append(built)
-                        if built is not None:
-                            row.count_offline(trace, side, functools.partial(_recorded, k=k))
-                        continue
-                    cache = await precompute(built, trace, side, k)
-                    row.count_offline(trace, side, _cached_moves(cache, trace))
-                    row.predict_s += sum(seconds for _, seconds in cache.values())
-                    row.predictions += len(cache)
-                    pair.append(PrecomputedSpeculator(spec, cache, time_scale))
-                summary = await _replay(trace, (pair[0], pair[1]), k, time_scale)
+                pair = await _speculator_pair(spec, trace, k, time_scale, depth, row)
+                summary = await _replay(trace, pair, k, time_scale, depth)
                 row.add(summary, baselines[trace.path])
             rows.append(row)
     return BenchResult(rows, [t.path for t in traces], time_scale)

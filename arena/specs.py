@@ -11,6 +11,7 @@ A spec is `KIND[:ARG][,key=value...]` or a profile name from `engines/*.toml`:
     human                           you, in the TUI
     anthropic:MODEL[,opts]          Anthropic Messages API (key: ANTHROPIC_API_KEY)
     openai:MODEL[@URL][,opts]       OpenAI, or any OpenAI-compatible server at URL
+    ollama:MODEL[,opts]             a local Ollama server (http://127.0.0.1:11434/v1)
     NAME                            the profile engines/NAME.toml
 
 Speculator specs: `stockfish[:opts]` (MultiPV), `random`, `trace-guesses`, `adaptive`
@@ -229,11 +230,19 @@ def build_speculator(text: str | None, ctx: Context | None = None) -> Speculator
 
 
 def _build_llm_actor(spec: Spec) -> Actor:
-    raise ArenaError(f"{spec.text}: {spec.kind} players are not available in this build")
+    from arena.players.llm import LLMPlayer
+    from arena.providers import provider_from_spec
+
+    provider = provider_from_spec(spec.kind, spec.arg, spec.options, spec.profile)
+    return LLMPlayer(provider, provider.model, spec.text, spec.options)
 
 
 def _build_llm_speculator(spec: Spec) -> Speculator:
-    raise ArenaError(f"{spec.text}: {spec.kind} speculators are not available in this build")
+    from arena.providers import provider_from_spec
+    from arena.speculators.llm import LLMSpeculator
+
+    provider = provider_from_spec(spec.kind, spec.arg, spec.options, spec.profile)
+    return LLMSpeculator(provider, provider.model, spec.text)
 
 
 def available_keys() -> list[str]:

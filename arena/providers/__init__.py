@@ -65,6 +65,8 @@ __all__ = [
     "make_provider",
     "price",
     "prices_for",
+    "provider_from_spec",
+    "split_model_url",
 ]
 
 KINDS = ("anthropic", "openai", "ollama")
@@ -208,6 +210,10 @@ def make_provider(
     opt.check_names(options, (*_ALLOWED[kind], *opt.PLAYER_OPTIONS), f"{kind}:{model}")
     if kind == "openai" and not base_url:
         base_url = os.environ.get("OPENAI_BASE_URL") or None
+    if base_url and not (
+        urlparse(base_url).scheme in ("http", "https") and urlparse(base_url).netloc
+    ):
+        raise ArenaError(f"bad base URL {base_url!r}: expected http://host:port/v1")
     official = _is_official(kind, base_url)
     env = api_key_env or _DEFAULT_ENV[kind]
     key = os.environ.get(env, "").strip()
@@ -227,3 +233,32 @@ def make_provider(
     if kind == "anthropic":
         return AnthropicProvider(**common)
     return OpenAIProvider(**common, official=official)
+
+
+def split_model_url(arg: str) -> tuple[str, str | None]:
+    """`MODEL@http://host:port/v1` -> (MODEL, URL); an `@` not followed by a URL stays in the
+    model name (`claude-opus-4@20250514`)."""
+    model, sep, url = arg.partition("@")
+    while sep and not url.startswith(("http://", "https://")):
+        more, sep, url = url.partition("@")
+        model = f"{model}@{more}"
+    return model.strip(), (url.strip() or None) if sep else None
+
+
+def provider_from_spec(
+    kind: str,
+    arg: str,
+    options: Mapping[str, object],
+    profile: Mapping[str, Any] | None = None,
+) -> Provider:
+    """A provider from a parsed spec (`kind:arg,options`) and, for a profile, its table:
+    `model`/`base_url` (already folded into `arg` by the spec parser, else read here),
+    `api_key_env`, and `[prices]` (`input`, `output`, `cached`, `cache_write`)."""
+    profile = profile or {}
+    model, base_url = split_model_url(arg or str(profile.get("model", "")))
+    base_url = base_url or (str(profile["base_url"]) if profile.get("base_url") else None)
+    env = profile.get("api_key_env")
+    prices = profile.get("prices")
+    if prices is not None and not isinstance(prices, Mapping):
+        raise ArenaError(f"{kind}:{model}: [prices] must be a table of dollars per million tokens")
+    return make_provider(kind, model, base_url, str(env) if env else None, options, prices=prices)

@@ -216,7 +216,7 @@ class Provider(abc.ABC):
             await asyncio.sleep(delay)
             attempt += 1
 
-    async def aclose(self) -> None:  # noqa: B027
+    async def aclose(self) -> None:
         """Closes the HTTP client; a later call opens a new one (players outlive matches)."""
 
     def fingerprint(self) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Awaitable, Callable
+from pathlib import PurePath
 from typing import ClassVar
 
 from textual import work
@@ -13,9 +14,14 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
+from arena.core.errors import ArenaError
 from arena.core.match import Match, MatchSummary
+from arena.store import Store
 from arena.tui.screens.dialogs import ConfirmScreen, HelpScreen
+from arena.tui.screens.home import HomeScreen
 from arena.tui.screens.live import LiveScreen
+from arena.tui.screens.replay import ReplayScreen
+from arena.tui.screens.replays import ReplaysScreen
 
 MatchFactory = Callable[[dict[str, str]], Awaitable[Match]]
 """Builds a match from the home screen's form (keys: white, black, speculator, k, max_plies)."""
@@ -34,7 +40,13 @@ class ArenaApp(App[None]):
     """The arena in the terminal. With a `match`, shows it live from the first event."""
 
     TITLE = "arena"
-    CSS_PATH = ["app.tcss", "widgets.tcss", "live.tcss", "home.tcss", "replays.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        "app.tcss",
+        "widgets.tcss",
+        "live.tcss",
+        "home.tcss",
+        "replays.tcss",
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "request_quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -50,6 +62,7 @@ class ArenaApp(App[None]):
         match_factory: MatchFactory | None = None,
         start_screen: StartScreen = None,
         static: bool | None = None,
+        store: Store | None = None,
     ) -> None:
         super().__init__()
         self.match = match
@@ -66,6 +79,27 @@ class ArenaApp(App[None]):
         """What the last match returned, once it finished."""
         self.live: LiveScreen | None = None
         """The screen of the match in progress (or just finished)."""
+        self._store = store
+        self._own_store = False
+        self._store_lock = asyncio.Lock()
+
+    # -- the replay store ---------------------------------------------------------------------
+
+    async def open_store(self) -> Store:
+        """The replay store: the one given, else `db_path` opened on first use (and closed at
+        exit). Raises `ArenaError` when there is neither."""
+        async with self._store_lock:
+            if self._store is None:
+                if self.db_path is None:
+                    raise ArenaError("no replay database given (use --db PATH)")
+                self._store = await Store.open(self.db_path)
+                self._own_store = True
+            return self._store
+
+    async def on_unmount(self) -> None:
+        if self._own_store and self._store is not None:
+            await self._store.close()
+            self._store = None
 
     # -- start --------------------------------------------------------------------------------
 
@@ -74,17 +108,11 @@ class ArenaApp(App[None]):
             await self.start_match(self.match, note=self.note)
             return
         if self.start_screen == "replays":
-            from arena.tui.screens.replays import ReplaysScreen
-
-            await self.push_screen(ReplaysScreen(self.db_path))
+            await self.push_screen(ReplaysScreen())
         elif isinstance(self.start_screen, tuple) and self.start_screen[0] == "replay":
-            from arena.tui.screens.replay import ReplayScreen
-
-            await self.push_screen(ReplayScreen(self.db_path, self.start_screen[1]))
+            await self.push_screen(ReplayScreen(self.start_screen[1]))
         else:
-            from arena.tui.screens.home import HomeScreen
-
-            await self.push_screen(HomeScreen(self.db_path, self.match_factory, note=self.note))
+            await self.push_screen(HomeScreen(note=self.note, can_start=bool(self.match_factory)))
 
     async def start_match(self, match: Match, *, note: str | None = None) -> LiveScreen:
         """Shows `match` on a new live screen and runs it in the match worker."""
@@ -101,6 +129,17 @@ class ArenaApp(App[None]):
     async def run_match(self, match: Match) -> MatchSummary:
         return await match.run()
 
+    def on_home_screen_start_requested(self, message: HomeScreen.StartRequested) -> None:
+        self.build_match(message.params)
+
+    @work(exclusive=True, group="factory", exit_on_error=False)
+    async def build_match(self, params: dict[str, str]) -> None:
+        """Builds a match with the integrator's factory, then shows it live."""
+        if self.match_factory is None:
+            raise ArenaError("no match factory: start matches from the command line")
+        match = await self.match_factory(params)
+        await self.start_match(match)
+
     @property
     def match_running(self) -> bool:
         return any(w.group == "match" and not w.is_finished for w in self.workers)
@@ -110,10 +149,17 @@ class ArenaApp(App[None]):
         worker = event.worker
         if event.state == WorkerState.ERROR:
             error = worker.error
-            message = f"{type(error).__name__}: {error}" if error else "unknown error"
+            if isinstance(error, ArenaError):
+                message = str(error)
+            else:
+                message = f"{type(error).__name__}: {error}" if error else "unknown error"
             self.notify(message, title=f"{worker.group} failed", severity="error", timeout=10)
             if worker.group == "match" and self.live is not None:
                 self.live.match_failed(message)
+            if worker.group == "factory":
+                for screen in self.screen_stack:
+                    if isinstance(screen, HomeScreen):
+                        screen.start_failed(message)
         elif event.state == WorkerState.SUCCESS and worker.group == "match":
             result = worker.result
             if isinstance(result, MatchSummary):

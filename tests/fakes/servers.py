@@ -20,6 +20,7 @@ import json
 import re
 import select
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -166,10 +167,16 @@ def fen_in(text: str) -> str | None:
     return match.group(1).strip().strip("`") if match else None
 
 
-def chess_responder(choose: Mapping[str, str] | None = None, *, delay: float = 0.0) -> Responder:
+def chess_responder(
+    choose: Mapping[str, str] | None = None,
+    *,
+    delay: float = 0.0,
+    guess_delay: float | None = None,
+) -> Responder:
     """Answers a legal move for the FEN in the prompt: `choose[fen]` if given, else the first
-    legal move in UCI order (as SAN). Prompts that ask for `"moves"` (speculators) get JSON
-    with the first three legal moves."""
+    legal move in UCI order (as SAN), after `delay` seconds. Prompts that ask for `"moves"`
+    (speculators) get JSON with the first three legal moves, after `guess_delay` (default
+    `delay`)."""
 
     def respond(request: Recorded) -> Behaviour:
         text = request.text
@@ -183,7 +190,8 @@ def chess_responder(choose: Mapping[str, str] | None = None, *, delay: float = 0
             guesses = [
                 {"move": board.san(m), "p": p} for m, p in zip(moves[:3], probs, strict=False)
             ]
-            return answer(json.dumps({"moves": guesses}), delay=delay)
+            wait = delay if guess_delay is None else guess_delay
+            return answer(json.dumps({"moves": guesses}), delay=wait)
         san = (choose or {}).get(fen) or (board.san(moves[0]) if moves else "none")
         return answer(f"Thinking about {len(moves)} moves.\nMOVE: {san}", delay=delay)
 
@@ -206,6 +214,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     state: _State
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients closing connections (cancelled calls) are normal here, not errors."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

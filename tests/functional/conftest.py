@@ -26,7 +26,7 @@ from arena.core.events import (
 )
 from arena.core.game import GameState, Outcome
 from arena.core.match import Match, MatchSummary, Seat
-from arena.core.policy import SpeculationPolicy
+from arena.core.policy import NO_SPECULATION, SpeculationPolicy
 from arena.games.chess import ChessState
 
 SCHOLAR = ["e4", "e5", "Bc4", "Nc6", "Qh5", "Nf6", "Qxf7#"]
@@ -109,6 +109,7 @@ def scholar_match(
     white: Actor | None = None,
     black: Actor | None = None,
     max_plies: int | None = None,
+    speculate: bool = True,
 ) -> Match:
     """Scholar's mate between scripted players, each guessing the other's moves from a list."""
     seats = (
@@ -125,7 +126,7 @@ def scholar_match(
         "test-match",
         ChessState.from_fen(None),
         seats,
-        policy=SpeculationPolicy(k=3),
+        policy=SpeculationPolicy(k=3) if speculate else NO_SPECULATION,
         max_plies=max_plies,
     )
 
@@ -261,3 +262,40 @@ def scholar_events() -> tuple[list[Event], MatchSummary]:
 @pytest.fixture
 def static_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARENA_TUI_STATIC", "1")
+
+
+async def record_scholar_matches(db_path: str, count: int = 1) -> list[str]:
+    """Plays `count` scripted Scholar's mates into a real store at `db_path`; their ids."""
+    from arena.store import MatchRecorder, Store
+
+    ids = []
+    store = await Store.open(db_path)
+    try:
+        for n in range(count):
+            base = scholar_match(0.005, 0.01)
+            match_id = f"scholar{n:02d}"
+            await store.create_match(
+                match_id,
+                base.seats[0].actor.spec,
+                base.seats[1].actor.spec,
+                "list-white",
+                "list-black",
+                base.start_state.position(),
+                None,
+                None,
+                {"k": 3},
+            )
+            async with MatchRecorder(store, match_id) as recorder:
+                match = Match(
+                    match_id,
+                    base.start_state,
+                    base.seats,
+                    policy=base.policy,
+                    journal=recorder,
+                )
+                match.bus.subscribe(recorder)
+                await match.run()
+            ids.append(match_id)
+    finally:
+        await store.close()
+    return ids

@@ -120,7 +120,8 @@ async def test_pause_holds_the_next_turn_and_resume_continues() -> None:
 
 
 async def test_speculation_panel_shows_guesses_hits_and_misses() -> None:
-    app = ArenaApp(scholar_match(0.05, 0.15), static=True)
+    # Black's replies take ten times White's moves, so a missed one is still running (cancelled).
+    app = ArenaApp(scholar_match(0.05, 0.5), static=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = live(app)
         panel = screen.query_one(SpeculationPanel)
@@ -165,7 +166,7 @@ async def test_latency_panel_totals_match_the_committed_plies() -> None:
 
 
 async def test_player_cards_follow_the_turn() -> None:
-    app = ArenaApp(scholar_match(0.3, 0.3), static=True)
+    app = ArenaApp(scholar_match(0.3, 0.3, speculate=False), static=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = live(app)
         white = screen.query_one("#player-0", PlayerCard)

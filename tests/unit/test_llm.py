@@ -11,17 +11,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.fakes
 
-from arena.core.actor import Guess, Usage  # noqa: E402
-from arena.core.errors import ArenaError, ProviderError  # noqa: E402
-from arena.core.match import Match, Seat  # noqa: E402
-from arena.core.policy import SpeculationPolicy  # noqa: E402
-from arena.games.chess import ChessState  # noqa: E402
-from arena.players.llm import LLMPlayer  # noqa: E402
-from arena.players.prompt import build_chess_prompt  # noqa: E402
-from arena.providers import Provider, make_provider  # noqa: E402
-from arena.speculators.llm import LLMSpeculator, build_guess_prompt, parse_guesses  # noqa: E402
-from tests.fakes.fixtures import ANTHROPIC_KEY, FAST, OPENAI_KEY, keys, server  # noqa: E402
-from tests.fakes.servers import (  # noqa: E402
+from arena.core.actor import Guess, Usage
+from arena.core.errors import ArenaError, ProviderError
+from arena.core.match import Match, Seat
+from arena.core.policy import SpeculationPolicy
+from arena.games.chess import ChessState
+from arena.players.llm import LLMPlayer
+from arena.players.prompt import build_chess_prompt
+from arena.providers import Provider, make_provider
+from arena.speculators.llm import LLMSpeculator, build_guess_prompt, parse_guesses
+from tests.fakes.fixtures import ANTHROPIC_KEY, FAST, OPENAI_KEY, keys, server
+from tests.fakes.servers import (
     FakeLLMServer,
     answer,
     chess_responder,
@@ -48,7 +48,7 @@ def provider_for(kind: str, fake: FakeLLMServer, model: str = "", **options: str
 
 
 def player_for(kind: str, fake: FakeLLMServer, **options: str) -> LLMPlayer:
-    provider = provider_for(kind, fake, **{k: v for k, v in options.items() if k != "model"})
+    provider = provider_for(kind, fake, **options)
     return LLMPlayer(provider, provider.model, "", {**FAST, **options})
 
 
@@ -136,9 +136,7 @@ async def test_garbage_forfeits(keys: None, server: FakeLLMServer) -> None:
     assert len(server.requests) == 3
 
 
-async def test_garbage_random_fallback_is_deterministic(
-    keys: None, server: FakeLLMServer
-) -> None:
+async def test_garbage_random_fallback_is_deterministic(keys: None, server: FakeLLMServer) -> None:
     server.push(*[answer("no idea")] * 4)
     player = player_for("openai", server, tries="2", on_illegal="random")
     first = await player.decide(AFTER_E4)
@@ -218,9 +216,11 @@ async def test_costs_and_estimates(keys: None, server: FakeLLMServer) -> None:
     d1 = await player.decide(AFTER_E4)
     d2 = await player.decide(START.apply("d2d4"))
     await player.close()
-    assert d1.usage.cost_usd == pytest.approx((1000 * 1.25 + 100 * 10.0) / 1e6)
-    assert d2.usage.cost_usd == pytest.approx((1000 * 1.25 + 300 * 10.0) / 1e6)
-    assert player.expected_cost_usd() == pytest.approx((d1.usage.cost_usd + d2.usage.cost_usd) / 2)
+    c1, c2 = d1.usage.cost_usd, d2.usage.cost_usd
+    assert c1 == pytest.approx((1000 * 1.25 + 100 * 10.0) / 1e6)
+    assert c2 == pytest.approx((1000 * 1.25 + 300 * 10.0) / 1e6)
+    assert c1 is not None and c2 is not None
+    assert player.expected_cost_usd() == pytest.approx((c1 + c2) / 2)
     estimate = player.cancelled_usage(AFTER_E4, 1.0)
     system, user = build_chess_prompt(AFTER_E4)
     assert estimate.input_tokens == (len(system) + len(user)) // 4
@@ -230,9 +230,8 @@ async def test_costs_and_estimates(keys: None, server: FakeLLMServer) -> None:
 
 async def test_unknown_model_cost_is_none(keys: None, server: FakeLLMServer) -> None:
     server.push(answer("MOVE: e5"), answer("MOVE: e5"))
-    player = player_for("openai", server, model="mystery-model")
-    player.provider.model = "mystery-model"
-    player.provider.prices = None
+    player = LLMPlayer(provider_for("openai", server, model="mystery-model"), None, "", {})
+    assert player.provider.prices is None
     decision = await player.decide(AFTER_E4)
     await player.close()
     assert decision.usage.cost_usd is None
@@ -283,7 +282,9 @@ def test_parse_guesses() -> None:
 
 
 async def test_speculator_good_and_garbage(keys: None, server: FakeLLMServer) -> None:
-    good = {"moves": [{"move": "e5", "p": 0.5}, {"move": "c5", "p": 0.25}, {"move": "e6", "p": 0.1}]}
+    good = {
+        "moves": [{"move": "e5", "p": 0.5}, {"move": "c5", "p": 0.25}, {"move": "e6", "p": 0.1}]
+    }
     server.push(
         answer(json.dumps(good), input_tokens=100, output_tokens=40),
         answer("I cannot predict that.", input_tokens=100, output_tokens=10),
@@ -302,7 +303,7 @@ async def test_speculator_good_and_garbage(keys: None, server: FakeLLMServer) ->
     assert speculator.usage.input_tokens == 200 and speculator.usage.output_tokens == 50
     assert speculator.usage.cost_usd is not None
     await speculator.close()
-    system, user = build_guess_prompt(AFTER_E4, 2)
+    _, user = build_guess_prompt(AFTER_E4, 2)
     assert server.requests[0].json["messages"][0]["content"] == user
     assert "Name the 2 moves Black is most likely to play next" in user
 
@@ -312,7 +313,7 @@ async def test_speculator_good_and_garbage(keys: None, server: FakeLLMServer) ->
 
 @pytest.mark.parametrize("speculate", [False, True])
 async def test_llm_vs_llm_match(speculate: bool, keys: None) -> None:
-    with FakeLLMServer(default=chess_responder(delay=0.02)) as fake:
+    with FakeLLMServer(default=chess_responder(delay=0.1, guess_delay=0.01)) as fake:
         white = LLMPlayer(provider_for("anthropic", fake), None, "white", {})
         black = LLMPlayer(provider_for("openai", fake), None, "black", {})
         seats = (
@@ -332,6 +333,12 @@ async def test_llm_vs_llm_match(speculate: bool, keys: None) -> None:
         assert record.usage.cost_usd is not None and record.usage.input_tokens > 0
     if speculate:
         assert any(r.guesses for r in summary.records)
+        assert summary.stats["hits"] >= 1
+        # Branches for wrong guesses were cancelled, and their HTTP requests closed.
+        assert summary.branches_wasted >= 1
+        assert fake.disconnects
+    else:
+        assert not fake.disconnects
     # Both SDKs were used for real.
     paths = {r.path for r in fake.requests}
     assert "/v1/messages" in paths and "/v1/chat/completions" in paths

@@ -7,23 +7,28 @@ import json
 import logging
 import sys
 import time
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for tests.fakes
 
-from arena.core.actor import Usage  # noqa: E402
-from arena.core.errors import ArenaError, ProviderError  # noqa: E402
-from arena.providers import (  # noqa: E402
+from arena.core.actor import Usage
+from arena.core.errors import ArenaError, ProviderError
+from arena.providers import (
     ChatRequest,
     Prices,
+    Provider,
     make_provider,
     price,
     prices_for,
+    provider_from_spec,
+    split_model_url,
 )
-from arena.providers.base import RetryPolicy, parse_retry_after, redact  # noqa: E402
-from tests.fakes.fixtures import (  # noqa: E402
+from arena.providers.base import RetryPolicy, parse_retry_after, redact
+from tests.fakes.fixtures import (
     ANTHROPIC_KEY,
     FAST,
     OPENAI_KEY,
@@ -31,7 +36,8 @@ from tests.fakes.fixtures import (  # noqa: E402
     no_keys,
     server,
 )
-from tests.fakes.servers import (  # noqa: E402
+from tests.fakes.servers import (
+    Behaviour,
     FakeLLMServer,
     answer,
     empty_body,
@@ -47,7 +53,7 @@ REQUEST = ChatRequest("You are terse.", [{"role": "user", "content": "Say hi."}]
 KINDS = ["anthropic", "openai", "responses"]
 
 
-def provider_for(kind: str, fake: FakeLLMServer, model: str = "", **options: str):
+def provider_for(kind: str, fake: FakeLLMServer, model: str = "", **options: str) -> Provider:
     """A provider of `kind` (responses = openai with api=responses) aimed at `fake`."""
     opts = {**FAST, **options}
     if kind == "anthropic":
@@ -283,7 +289,7 @@ async def test_persistent_500_raises_without_the_key(
     message = f"upstream broke for key {ANTHROPIC_KEY} {OPENAI_KEY}"
     server.push(*[http_error(500, message=message)] * 3)
     provider = provider_for(kind, server)
-    caplog.set_level(logging.DEBUG, logger="arena")
+    caplog.set_level(logging.DEBUG)  # the SDKs' own debug logs included
     with pytest.raises(ProviderError) as info:
         await provider.complete(REQUEST)
     await provider.aclose()
@@ -337,7 +343,9 @@ async def test_hang_then_answer(keys: None, server: FakeLLMServer) -> None:
 
 @pytest.mark.parametrize("bad", [empty_body, garbage, lambda: garbage("text/plain")])
 @pytest.mark.parametrize("kind", KINDS)
-async def test_unreadable_bodies_are_retried(kind: str, bad, keys: None, server) -> None:  # type: ignore[no-untyped-def]
+async def test_unreadable_bodies_are_retried(
+    kind: str, bad: Callable[[], Behaviour], keys: None, server: FakeLLMServer
+) -> None:
     server.push(bad(), answer("ok"))
     provider = provider_for(kind, server)
     assert (await provider.complete(REQUEST)).text == "ok"
@@ -404,9 +412,9 @@ def test_missing_key_names_the_variable(no_keys: None) -> None:
     assert str(info.value) == (
         "ANTHROPIC_API_KEY is not set: export it to play anthropic:claude-sonnet-4-6"
     )
-    with pytest.raises(ArenaError, match="^OPENAI_API_KEY is not set"):
+    with pytest.raises(ArenaError, match=r"^OPENAI_API_KEY is not set"):
         make_provider("openai", "gpt-5", None, None, {})
-    with pytest.raises(ArenaError, match="^MY_KEY is not set"):
+    with pytest.raises(ArenaError, match=r"^MY_KEY is not set"):
         make_provider("openai", "gpt-5", "https://api.openai.com/v1", "MY_KEY", {})
 
 
@@ -439,6 +447,8 @@ def test_bad_options_are_one_line_errors(keys: None) -> None:
         make_provider("anthropic", "x", None, None, {"thinking": "2048", "temperature": "0"})
     with pytest.raises(ArenaError, match="api"):
         make_provider("openai", "gpt-5", None, None, {"api": "legacy"})
+    with pytest.raises(ArenaError, match="bad base URL"):
+        make_provider("openai", "llama3", "localhost:11434", None, {})
     with pytest.raises(ArenaError, match="unknown model kind"):
         make_provider("gemini", "x", None, None, {})
     # Player options pass through the provider untouched.
@@ -498,3 +508,39 @@ def test_retry_after_parsing() -> None:
 def test_redact() -> None:
     assert redact("key sk-abcdefghijkl and SECRETVALUE", ("SECRETVALUE",)) == "key sk-ab*** and ***"
     assert json.dumps(redact("nothing here")) == '"nothing here"'
+
+
+# -- specs and profiles -----------------------------------------------------------------------
+
+
+def test_split_model_url() -> None:
+    assert split_model_url("gpt-5") == ("gpt-5", None)
+    assert split_model_url("llama3@http://127.0.0.1:11434/v1") == (
+        "llama3",
+        "http://127.0.0.1:11434/v1",
+    )
+    assert split_model_url("claude-opus-4@20250514") == ("claude-opus-4@20250514", None)
+    assert split_model_url("a@b@https://h/v1") == ("a@b", "https://h/v1")
+
+
+def test_provider_from_spec_and_profiles(keys: None) -> None:
+    local = provider_from_spec("openai", "llama3@http://127.0.0.1:9/v1", {"temperature": "0"})
+    assert local.base_url == "http://127.0.0.1:9/v1" and local.prices is None
+    profiles = Path(__file__).resolve().parents[2] / "engines"
+    seen = set()
+    for path in sorted(profiles.glob("*.toml")):
+        profile = tomllib.loads(path.read_text())
+        if profile.get("kind") not in ("anthropic", "openai"):
+            continue
+        options = {k: str(v) for k, v in profile.get("options", {}).items()}
+        provider = provider_from_spec(profile["kind"], "", options, profile)
+        assert provider.model == profile["model"]
+        seen.add(path.stem)
+        if path.stem == "ollama-llama":
+            assert provider.base_url == "http://127.0.0.1:11434/v1"
+            assert provider.prices == Prices(0.0, 0.0)
+        else:
+            assert provider.prices is not None, f"{path.stem} has no known price"
+    assert {"claude-sonnet", "gpt-5-mini", "ollama-llama"} <= seen
+    with pytest.raises(ArenaError, match="prices"):
+        provider_from_spec("openai", "x@http://h/v1", {}, {"prices": 3})

@@ -106,3 +106,28 @@ def test_missing_binary_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("ARENA_STOCKFISH")
     with pytest.raises(ArenaError, match="not found"):
         find_stockfish("/nonexistent/engine")
+
+
+async def test_cancelling_a_match_closes_every_engine_process() -> None:
+    from arena.core.match import Match, Seat
+    from arena.core.policy import SpeculationPolicy
+
+    white = EnginePlayer(EngineOptions(movetime=0.2), "w", concurrency=3)
+    black = EnginePlayer(EngineOptions(movetime=0.2), "b", concurrency=3)
+    spec = EngineSpeculator(EngineOptions(depth=4), "s")
+    match = Match(
+        "m",
+        ChessState.from_fen(None),
+        (Seat(white, None), Seat(black, spec)),
+        policy=SpeculationPolicy(k=2),
+        max_plies=40,
+    )
+    task = asyncio.ensure_future(match.run())
+    while len(match.records) < 2:
+        await asyncio.sleep(0.05)
+    transports = [*white.pool._transports, *black.pool._transports, *spec.pool._transports]
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert transports and all(t.get_returncode() is not None for t in transports)
+    assert white.pool.processes == black.pool.processes == spec.pool.processes == 0

@@ -1,33 +1,186 @@
-"""The home screen (placeholder until the form lands)."""
+"""The home screen: start a match, open the replays, see the recent matches."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
+from textual import on, work
 from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.validation import Integer
+from textual.widgets import Button, Footer, Input, Label, Static
+from textual.worker import Worker
 
-if TYPE_CHECKING:
-    from arena.core.match import Match
+from arena.tui.screens.base import ArenaScreen
+from arena.tui.screens.replay import ReplayScreen
+from arena.tui.screens.replays import ReplaysScreen
+from arena.tui.widgets.matches import MatchTable
+
+RECENT = 8
+FORM_DEFAULTS = {
+    "white": "stockfish:depth=6",
+    "black": "stockfish:depth=8",
+    "speculator": "stockfish:depth=4",
+    "k": "3",
+    "max_plies": "",
+}
+FORM_FIELDS = (
+    ("white", "White", "a player spec: stockfish:depth=6, openai:MODEL, human, …"),
+    ("black", "Black", "a player spec"),
+    ("speculator", "Speculator", "guesses the opponent's moves: stockfish, none, …"),
+    ("k", "Guesses (k)", "how many moves to guess per ply"),
+    ("max_plies", "Max plies", "empty: play to the end"),
+)
 
 
-class HomeScreen(Screen[None]):
-    """Start a match, open replays, see recent matches."""
+class HomeScreen(ArenaScreen):
+    """The start form and the recent matches."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "start", "Start match", priority=True),
+        Binding("r", "replays", "Replays"),
+    ]
+
+    class StartRequested(Message):
+        """The form asks for a match with these settings (keys as in `FORM_DEFAULTS`)."""
+
+        def __init__(self, params: dict[str, str]) -> None:
+            super().__init__()
+            self.params = params
 
     def __init__(
         self,
-        db_path: str | None,
-        match_factory: Callable[[dict[str, str]], Awaitable[Match]] | None,
         *,
         note: str | None = None,
+        can_start: bool = True,
+        defaults: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
-        self.db_path = db_path
-        self.match_factory = match_factory
         self.note = note
+        self.can_start = can_start
+        """False when the app was given no way to build matches."""
+        self.defaults = {**FORM_DEFAULTS, **(defaults or {})}
+        self.recent_error: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("arena", id="status")
+        yield Static(" arena · speculative chess in the terminal", id="status")
+        if self.note:
+            yield Static(self.note, id="note")
+        with Horizontal(id="home-main"):
+            with Vertical(id="form"):
+                yield Label("New match", classes="heading")
+                for key, label, hint in FORM_FIELDS:
+                    with Horizontal(classes="field"):
+                        yield Label(label, classes="field-label")
+                        validators = [Integer(minimum=1)] if key in ("k", "max_plies") else []
+                        yield Input(
+                            self.defaults.get(key, ""),
+                            placeholder=hint,
+                            id=f"field-{key}",
+                            validators=validators,
+                            valid_empty=key == "max_plies",
+                            compact=True,
+                        )
+                yield Label("", id="form-error")
+                with Horizontal(id="form-buttons"):
+                    yield Button("Start match", variant="success", id="start")
+                    yield Button("Replays", id="replays")
+                if not self.can_start:
+                    yield Label(
+                        "Start matches from the command line: arena play WHITE BLACK",
+                        id="form-hint",
+                    )
+            with Vertical(id="recent"):
+                yield Label("Recent matches", classes="heading")
+                yield MatchTable(id="recent-matches")
+                yield Label("", id="recent-status")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#start", Button).disabled = not self.can_start
+        self.query_one("#form-error", Label).display = False
+        self.query_one("#field-white", Input).focus()
+        self.load_recent()
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def load_recent(self) -> None:
+        store = await self.store()
+        rows = await store.list_matches(limit=RECENT)
+        self.query_one(MatchTable).set_matches(rows)
+        status = "" if rows else "none yet"
+        self.query_one("#recent-status", Label).update(status)
+
+    def worker_failed(self, worker: Worker[object], message: str) -> None:
+        if worker.group == "store":
+            # No database is a normal state for the home screen: say so in place, quietly.
+            self.recent_error = message
+            self.query_one("#recent-status", Label).update(message)
+            return
+        super().worker_failed(worker, message)
+
+    # -- the form -----------------------------------------------------------------------------
+
+    def params(self) -> dict[str, str]:
+        return {
+            key: self.query_one(f"#field-{key}", Input).value.strip() for key, *_ in FORM_FIELDS
+        }
+
+    def show_error(self, message: str) -> None:
+        label = self.query_one("#form-error", Label)
+        label.update(message)
+        label.display = bool(message)
+
+    def _invalid(self) -> str | None:
+        params = self.params()
+        for key, label, _ in FORM_FIELDS:
+            field = self.query_one(f"#field-{key}", Input)
+            result = field.validate(field.value)
+            if result is not None and not result.is_valid:
+                return f"{label}: {'; '.join(result.failure_descriptions)}"
+            if key in ("white", "black") and not params[key]:
+                return f"{label}: a player spec is needed"
+        return None
+
+    def action_start(self) -> None:
+        if not self.can_start:
+            self.show_error("this app was started without a way to build matches")
+            return
+        problem = self._invalid()
+        if problem is not None:
+            self.show_error(problem)
+            return
+        self.show_error("")
+        self.query_one("#start", Button).disabled = True
+        self.post_message(self.StartRequested(self.params()))
+
+    def start_failed(self, message: str) -> None:
+        """The app could not build the match asked for."""
+        self.show_error(message)
+        self.query_one("#start", Button).disabled = not self.can_start
+
+    def on_screen_resume(self) -> None:
+        self.query_one("#start", Button).disabled = not self.can_start
+        self.load_recent()
+
+    def action_replays(self) -> None:
+        self.app.push_screen(ReplaysScreen())
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    @on(Button.Pressed, "#replays")
+    def _replays_pressed(self) -> None:
+        self.action_replays()
+
+    @on(Input.Submitted, ".field Input")
+    def _field_submitted(self) -> None:
+        self.action_start()
+
+    @on(MatchTable.MatchChosen)
+    def _open(self, event: MatchTable.MatchChosen) -> None:
+        self.app.push_screen(ReplayScreen(event.match_id))

@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
@@ -31,6 +30,7 @@ from arena.core.match import Match, MatchSummary
 from arena.games.chess import ChessState
 from arena.players.human import HumanPlayer, IllegalMoveError
 from arena.tui.format import board_at, percent, san, san_line, seconds, side_name
+from arena.tui.screens.base import ArenaScreen
 from arena.tui.widgets.board import Board
 from arena.tui.widgets.latency import LatencyPanel
 from arena.tui.widgets.log import EventLog
@@ -47,11 +47,11 @@ PANELS = {
 }
 
 
-class LiveScreen(Screen[None]):
+class LiveScreen(ArenaScreen):
     """Watches (or plays) one match, fed by the match's events through `feed`."""
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,p", "toggle_pause", "Pause"),
@@ -230,8 +230,7 @@ class LiveScreen(Screen[None]):
         guesses = ", ".join(f"{san(board, g.move)} {g.probability:.0%}" for g in event.guesses)
         self._log(
             event,
-            f"{side_name(event.side)} guesses {guesses or 'nothing'} "
-            f"({seconds(event.predict_s)})",
+            f"{side_name(event.side)} guesses {guesses or 'nothing'} ({seconds(event.predict_s)})",
         )
 
     def _branch_path(self, path: tuple[str, ...], ply: int) -> str:
@@ -263,9 +262,7 @@ class LiveScreen(Screen[None]):
     def _branch_cancelled(self, event: BranchCancelled) -> None:
         self._branch_paths.pop(event.branch_id, None)
         self.query_one(SpeculationPanel).branch_cancelled(event)
-        self._log(
-            event, f"branch {event.branch_id} cancelled after {seconds(event.running_s)}"
-        )
+        self._log(event, f"branch {event.branch_id} cancelled after {seconds(event.running_s)}")
 
     def _branch_adopted(self, event: BranchAdopted) -> None:
         self.query_one(SpeculationPanel).branch_adopted(event)
@@ -277,9 +274,7 @@ class LiveScreen(Screen[None]):
 
     def _illegal_attempt(self, event: IllegalAttempt) -> None:
         attempt = event.attempt
-        self._log(
-            event, f"{side_name(event.side)} tried {attempt.raw[:40]!r}: {attempt.error}"
-        )
+        self._log(event, f"{side_name(event.side)} tried {attempt.raw[:40]!r}: {attempt.error}")
 
     def _move_committed(self, event: MoveCommitted) -> None:
         record = event.record
@@ -370,6 +365,12 @@ class LiveScreen(Screen[None]):
 
     # -- actions ------------------------------------------------------------------------------
 
+    def action_back(self) -> None:
+        if self.finished is None and self.failure is None:
+            self.notify("the match is still running: q quits (its plies are saved)")
+            return
+        super().action_back()
+
     def action_toggle_pause(self) -> None:
         if self.finished is not None:
             return
@@ -383,9 +384,13 @@ class LiveScreen(Screen[None]):
         board = self.query_one(Board)
         board.flipped = not board.flipped
         left = self.query_one("#left", Vertical)
-        top, bottom = (self._card(0), self._card(1)) if board.flipped else (
-            self._card(1),
-            self._card(0),
+        top, bottom = (
+            (self._card(0), self._card(1))
+            if board.flipped
+            else (
+                self._card(1),
+                self._card(0),
+            )
         )
         left.move_child(top, before=board)
         left.move_child(bottom, after=board)

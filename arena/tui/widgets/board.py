@@ -184,6 +184,17 @@ class Board(Widget, can_focus=True):
     def watch_flipped(self) -> None:
         self.refresh(layout=True)
 
+    def watch_interactive(self, interactive: bool) -> None:
+        if not interactive:
+            self.selected = None
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Off turn the arrows and enter belong to the screen (e.g. stepping through a replay).
+        if action in ("cursor", "pick", "unselect"):
+            return self.interactive
+        return True
+
     # -- picking ------------------------------------------------------------------------------
 
     def action_cursor(self, dx: int, dy: int) -> None:

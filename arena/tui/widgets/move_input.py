@@ -60,15 +60,18 @@ class MoveInput(Vertical):
 
     def compose(self) -> ComposeResult:
         entry = Input(
-            placeholder="your move (SAN or UCI)",
+            placeholder="your move: SAN or UCI, → completes",
             validators=[self._validator],
             validate_on=["submitted"],
             id="move-entry",
             disabled=True,
+            compact=True,
         )
         entry.cursor_blink = self._blink
         yield entry
-        yield Label("", id="move-error")
+        error = Label("", id="move-error")
+        error.display = False
+        yield error
 
     def ask(self, state: ChessState) -> None:
         """Enables the input for `state` and focuses it."""
@@ -81,7 +84,6 @@ class MoveInput(Vertical):
         entry.value = ""
         entry.focus()
         self.set_error("")
-        self.query_one(Label).update(f"{len(sans)} legal moves; tab completes")
 
     def done(self) -> None:
         self._validator.state = None
@@ -93,6 +95,7 @@ class MoveInput(Vertical):
         label = self.query_one(Label)
         label.update(message)
         label.set_class(bool(message), "-error")
+        label.display = bool(message)
 
     @on(Input.Submitted, "#move-entry")
     def _submitted(self, event: Input.Submitted) -> None:

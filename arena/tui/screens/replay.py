@@ -1,0 +1,171 @@
+"""Step through a saved match ply by ply: the board, what was predicted there, the timings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import chess
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import Footer, Sparkline, Static
+from textual.worker import Worker
+
+from arena.core.errors import ArenaError
+from arena.store import BranchRow, MatchRow, PlyRow, PredictionRow, export_pgn
+from arena.tui.screens.base import ArenaScreen
+from arena.tui.widgets.board import Board
+from arena.tui.widgets.moves import MoveList
+from arena.tui.widgets.ply_detail import PlyDetail
+
+
+class ReplayScreen(ArenaScreen):
+    """One saved match; `position` is the number of plies played on the board shown."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "step(-1)", "Back a ply"),
+        Binding("right", "step(1)", "Forward a ply"),
+        Binding("home", "jump(0)", "Start", show=False),
+        Binding("end", "jump(-1)", "End", show=False),
+        Binding("f", "flip", "Flip"),
+        Binding("e", "export", "Export PGN"),
+    ]
+
+    position: reactive[int] = reactive(0, init=False)
+    """Plies played on the board shown (0 is the start position)."""
+
+    def __init__(self, match_id: str, *, export_dir: str | Path | None = None) -> None:
+        super().__init__()
+        self.match_id = match_id
+        """The id of the match shown."""
+        self.export_dir = Path(export_dir) if export_dir is not None else None
+        """Where `e` writes `<id>.pgn`; default: next to the database (replays/)."""
+        self.match: MatchRow | None = None
+        self.plies: list[PlyRow] = []
+        self.predictions: dict[int, list[PredictionRow]] = {}
+        self.branches: dict[int, list[BranchRow]] = {}
+        self.boards: list[chess.Board] = []
+        """The board after each number of plies (index 0: the start)."""
+        self.exported: Path | None = None
+        """The last PGN file written."""
+        self.error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(f" replay {self.match_id} · loading…", id="status")
+        with Horizontal(id="replay-main"):
+            with Vertical(id="replay-left"):
+                yield Board(id="board")
+                yield MoveList(id="moves")
+            with Vertical(id="replay-right"):
+                with VerticalScroll(id="detail-scroll"):
+                    yield PlyDetail(id="detail")
+                with Horizontal(id="replay-chart"):
+                    yield Static("saved/ply ", id="replay-chart-label")
+                    yield Sparkline([], id="replay-spark")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#moves").border_title = "Moves"
+        self.query_one("#detail-scroll").border_title = "Ply"
+        self.load()
+
+    @work(exclusive=True, group="store", exit_on_error=False)
+    async def load(self) -> None:
+        store = await self.store()
+        match = await store.get_match(self.match_id)
+        if match is None:
+            raise ArenaError(f"no match {self.match_id!r} in {store.path}")
+        plies = await store.get_plies(self.match_id)
+        predictions = await store.get_predictions(self.match_id)
+        branches = await store.get_branches(self.match_id)
+        self.loaded(match, plies, predictions, branches)
+
+    def loaded(
+        self,
+        match: MatchRow,
+        plies: list[PlyRow],
+        predictions: list[PredictionRow],
+        branches: list[BranchRow],
+    ) -> None:
+        self.match = match
+        self.plies = plies
+        self.predictions = {}
+        for p in predictions:
+            self.predictions.setdefault(p.ply, []).append(p)
+        self.branches = {}
+        for b in branches:
+            self.branches.setdefault(b.ply - b.depth, []).append(b)
+        board = chess.Board(match.start_fen)
+        self.boards = [board.copy(stack=False)]
+        for ply in plies:
+            board.push(chess.Move.from_uci(ply.uci))
+            self.boards.append(board.copy(stack=False))
+        moves = self.query_one(MoveList)
+        moves.set_start(match.start_fen)
+        moves.set_moves([p.san for p in plies], [p.hit for p in plies])
+        spark = self.query_one(Sparkline)
+        spark.data = [p.saved_s for p in plies]
+        spark.styles.max_width = max(1, len(plies))
+        self.position = len(plies)
+        self._show()
+
+    def worker_failed(self, worker: Worker[object], message: str) -> None:
+        if worker.group == "store":
+            self.error = message
+            self.query_one("#status", Static).update(f" replay {self.match_id} · {message}")
+        super().worker_failed(worker, message)
+
+    # -- stepping -----------------------------------------------------------------------------
+
+    def watch_position(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        if self.match is None:
+            return
+        n = self.position
+        ply = self.plies[n - 1] if n > 0 else None
+        board = self.boards[n]
+        self.query_one(Board).set_position(board.fen(), ply.uci if ply else None)
+        self.query_one(MoveList).current = n - 1 if n > 0 else None
+        self.query_one(PlyDetail).show(
+            self.match,
+            ply,
+            self.boards[n - 1] if n > 0 else None,
+            self.predictions.get(n - 1, []) if ply else [],
+            self.branches.get(n - 1, []) if ply else [],
+        )
+        m = self.match
+        result = f"{m.result} {m.termination or ''}".strip() if m.result else m.status
+        self.query_one("#status", Static).update(
+            f" {m.white_spec} vs {m.black_spec} · {result} · ply {n}/{len(self.plies)}"
+        )
+
+    def action_step(self, delta: int) -> None:
+        self.position = max(0, min(len(self.plies), self.position + delta))
+
+    def action_jump(self, where: int) -> None:
+        self.position = len(self.plies) if where < 0 else where
+
+    def action_flip(self) -> None:
+        board = self.query_one(Board)
+        board.flipped = not board.flipped
+
+    # -- export -------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def action_export(self) -> None:
+        store = await self.store()
+        pgn = await export_pgn(store, self.match_id)
+        folder = self.export_dir or Path(store.path).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.match_id}.pgn"
+        path.write_text(pgn, encoding="utf-8")
+        self.exported = path
+        self.notify(f"PGN written to {path}", title="exported")

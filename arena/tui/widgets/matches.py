@@ -1,0 +1,154 @@
+"""A table of saved matches, sortable by any column and filtered by text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
+
+from arena.store import MatchRow
+from arena.tui.format import cost
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    cell: Callable[[MatchRow], str]
+    sort: Callable[[MatchRow], Any]
+
+
+def _date(row: MatchRow) -> str:
+    return row.created_at[:16].replace("T", " ")
+
+
+def _result(row: MatchRow) -> str:
+    if row.result is None:
+        return row.status
+    return f"{row.result} {row.termination or ''}".strip()
+
+
+def _saved(row: MatchRow) -> str:
+    return "—" if row.saved_pct is None else f"{row.saved_pct:.0f}%"
+
+
+COLUMNS = (
+    Column("date", "Date", _date, lambda r: r.created_at),
+    Column("white", "White", lambda r: r.white_spec, lambda r: r.white_spec.lower()),
+    Column("black", "Black", lambda r: r.black_spec, lambda r: r.black_spec.lower()),
+    Column("result", "Result", _result, _result),
+    Column("plies", "Plies", lambda r: str(r.plies), lambda r: r.plies),
+    Column("saved", "Saved", _saved, lambda r: -1.0 if r.saved_pct is None else r.saved_pct),
+    Column("cost", "Cost", lambda r: cost(r.cost_usd), lambda r: r.cost_usd or 0.0),
+    Column("id", "Id", lambda r: r.id, lambda r: r.id),
+)
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+
+
+def matches_filter(row: MatchRow, text: str) -> bool:
+    """True if every word of `text` appears in one of the row's cells (case-insensitive)."""
+    haystack = " ".join(c.cell(row) for c in COLUMNS).lower() + f" {row.status}"
+    return all(word in haystack for word in text.lower().split())
+
+
+class MatchTable(DataTable[str]):
+    """Saved matches, newest first; click a header (or press `o`) to sort, enter to open."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "next_sort", "Sort by", show=True),
+        Binding("O", "reverse_sort", "Reverse", show=False),
+    ]
+
+    class MatchChosen(Message):
+        """A match was picked (enter or click on its row)."""
+
+        def __init__(self, table: MatchTable, match_id: str) -> None:
+            super().__init__()
+            self.table = table
+            self.match_id = match_id
+
+        @property
+        def control(self) -> MatchTable:
+            return self.table
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self.rows_all: list[MatchRow] = []
+        """Every match given, before filtering."""
+        self.sort_key = "date"
+        """The column the rows are sorted by."""
+        self.sort_reverse = True
+        self.filter_text = ""
+
+    def on_mount(self) -> None:
+        for column in COLUMNS:
+            self.add_column(column.label, key=column.key)
+
+    def set_matches(self, rows: list[MatchRow]) -> None:
+        self.rows_all = list(rows)
+        self._rebuild()
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self._rebuild()
+
+    def sort_by(self, key: str, reverse: bool | None = None) -> None:
+        if reverse is None:
+            reverse = not self.sort_reverse if key == self.sort_key else key in ("date", "saved")
+        self.sort_key = key
+        self.sort_reverse = reverse
+        self._rebuild()
+
+    @property
+    def shown(self) -> list[MatchRow]:
+        """The rows shown, in order."""
+        column = next(c for c in COLUMNS if c.key == self.sort_key)
+        rows = [r for r in self.rows_all if matches_filter(r, self.filter_text)]
+        return sorted(rows, key=column.sort, reverse=self.sort_reverse)
+
+    def _rebuild(self) -> None:
+        selected = self._selected_id()
+        self.clear()
+        for row in self.shown:
+            self.add_row(*(c.cell(row) for c in COLUMNS), key=row.id)
+        for column in COLUMNS:
+            arrow = (" ▼" if self.sort_reverse else " ▲") if column.key == self.sort_key else ""
+            self.columns[ColumnKey(column.key)].label = Text(column.label + arrow)
+        if selected is not None and RowKey(selected) in self.rows:
+            self.move_cursor(row=self.get_row_index(selected))
+        self.refresh()
+
+    def _selected_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return key.value
+
+    def action_next_sort(self) -> None:
+        index = COLUMN_KEYS.index(self.sort_key)
+        self.sort_by(COLUMN_KEYS[(index + 1) % len(COLUMN_KEYS)])
+
+    def action_reverse_sort(self) -> None:
+        self.sort_by(self.sort_key, not self.sort_reverse)
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        if event.column_key.value is not None:
+            self.sort_by(event.column_key.value)
+
+    @on(DataTable.RowSelected)
+    def _row(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.MatchChosen(self, event.row_key.value))
