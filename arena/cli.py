@@ -189,9 +189,7 @@ async def _resume(args: argparse.Namespace) -> int:
     store = await _open_store(args.db)
     try:
         match_id = await store.resolve_match_id(args.match_id)
-        plan = await plan_for_resume(store, match_id)
-        if args.max_plies is not None:
-            plan = MatchPlan(**{**plan.__dict__, "max_plies": args.max_plies})
+        plan = await plan_for_resume(store, match_id, args.max_plies)
         prepared = await prepare_match(plan, store, match_id, resume=True)
         print(f"arena: resuming {match_id} at ply {len(plan.moves)}", file=sys.stderr)
         return await _run_prepared(prepared, args, None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -115,12 +115,20 @@ async def _create_row(store: Store, match_id: str, plan: MatchPlan, start: Chess
     )
 
 
-async def plan_for_resume(store: Store, match_id: str) -> MatchPlan:
-    """The stored plan of an unfinished match, with the moves already played."""
+async def plan_for_resume(store: Store, match_id: str, max_plies: int | None = None) -> MatchPlan:
+    """The stored plan of an unfinished match, with the moves already played.
+
+    A match stopped by its ply limit continues when given a larger `max_plies`.
+    """
     row = await store.get_match(match_id)
     if row is None:
         raise ArenaError(f"no match {match_id!r}: see `arena replays`")
-    if row.status == "finished":
+    extended = (
+        row.termination == "max plies"
+        and max_plies is not None
+        and (row.max_plies is None or max_plies > row.max_plies)
+    )
+    if row.status == "finished" and not extended:
         raise ArenaError(f"match {match_id} is finished ({row.result}, {row.termination})")
     policy_data = json.loads(row.policy_json or "{}")
     time_scale = float(policy_data.pop("time_scale", 1.0))
@@ -133,9 +141,9 @@ async def plan_for_resume(store: Store, match_id: str) -> MatchPlan:
         black_speculator=row.black_speculator,
         fen=row.start_fen,
         moves=tuple(await store.moves(match_id)),
-        max_plies=row.max_plies,
+        max_plies=max_plies if max_plies is not None else row.max_plies,
         seed=row.seed or 0,
         time_scale=time_scale,
         policy=policy,
     )
-    return replace(plan)
+    return plan

@@ -108,6 +108,8 @@ class MatchSummary:
     """Plies for which the waiting side's guesses arrived before the move was committed."""
     predicted_plies: int = 0
     """Of those, plies whose played move was among the guesses."""
+    uncommitted_attempts: int = 0
+    """Rejected tries of a decision that ended the match (a forfeit) without a ply."""
     speculator_usage: Usage = field(default_factory=Usage)
     """Usage of the speculators' own calls (counted as overhead)."""
 
@@ -149,7 +151,7 @@ class MatchSummary:
                 round(100 * wasted_tokens / committed_tokens, 2) if committed_tokens else 0.0
             ),
             "wasted_tokens": wasted_tokens,
-            "illegal_attempts": sum(len(r.attempts) for r in recs),
+            "illegal_attempts": sum(len(r.attempts) for r in recs) + self.uncommitted_attempts,
             "usage": {"white": usage[0], "black": usage[1]},
             "commit_latency_p95_ms": (
                 round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 3)
@@ -197,6 +199,7 @@ class Match:
         self._started: list[Actor | Speculator] = []
         self._opened = False
         self._speculated_plies = 0
+        self._uncommitted_attempts = 0
         self._predicted = 0
         self._wasted_this_turn = Usage()
         self.state: GameState = start
@@ -534,6 +537,7 @@ class Match:
         for attempt in decision.attempts:
             self._publish(IllegalAttempt(self.match_id, self._now(), state.ply, mover, attempt))
         if decision.move is None or not state.is_legal(decision.move):
+            self._uncommitted_attempts += len(decision.attempts)
             reason = decision.forfeit or (
                 "forfeit: illegal move" if decision.move is not None else "forfeit: no move"
             )
@@ -614,6 +618,7 @@ class Match:
             wasted_usage=self._wasted,
             speculated_plies=self._speculated_plies,
             predicted_plies=self._predicted,
+            uncommitted_attempts=self._uncommitted_attempts,
             speculator_usage=sum(
                 (s.speculator.usage for s in self.seats if s.speculator is not None), Usage()
             ),

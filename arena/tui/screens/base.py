@@ -6,6 +6,7 @@ from typing import ClassVar, Protocol, cast
 
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from arena.store import Store
@@ -28,6 +29,16 @@ class ArenaScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
     ]
+
+    @property
+    def static(self) -> bool:
+        """True when the app runs without clocks and blinking (tests and snapshots)."""
+        return bool(getattr(self.app, "static", False))
+
+    def on_mount(self) -> None:
+        if self.static:
+            for entry in self.query(Input):
+                entry.cursor_blink = False
 
     async def store(self) -> Store:
         """The app's replay store (opened on first use)."""
