@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -12,10 +13,18 @@ from typing import Any
 
 from arena.core.errors import ArenaError
 from arena.core.events import Event, MatchEnded, MatchStarted, MoveCommitted
-from arena.core.match import MatchSummary
+from arena.core.match import Match, MatchSummary
 from arena.core.policy import SpeculationPolicy
-from arena.session import MatchPlan, Prepared, default_db_path, plan_for_resume, prepare_match
+from arena.session import (
+    MatchPlan,
+    Prepared,
+    default_db_path,
+    plan_for_resume,
+    plan_from_form,
+    prepare_match,
+)
 from arena.specs import DEFAULT_SPECULATOR, default_players
+from arena.store import MatchRecorder
 
 EXIT_OK = 0
 EXIT_MATCH_ERROR = 1
@@ -98,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         command = args.command or "home"
-        return asyncio.run(_dispatch(command, args)) if command != "home" else _home(args)
+        return asyncio.run(_dispatch(command, args))
     except ArenaError as exc:
         print(f"arena: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -110,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _dispatch(command: str, args: argparse.Namespace) -> int:
+    if command == "home":
+        return await _home(args)
     if command == "play":
         return await _play(args)
     if command == "resume":
@@ -160,10 +171,25 @@ def _plan_from_args(args: argparse.Namespace) -> tuple[MatchPlan, str | None]:
     return plan, note
 
 
-def _home(args: argparse.Namespace) -> int:
+async def _home(args: argparse.Namespace) -> int:
     from arena.tui.app import ArenaApp
 
-    ArenaApp(db_path=str(default_db_path()), note=default_players()[2]).run()
+    recorders: list[MatchRecorder] = []
+
+    async def start_from_form(values: dict[str, str]) -> Match:
+        prepared = await prepare_match(plan_from_form(values), await app.open_store())
+        recorders.append(prepared.recorder)
+        return prepared.match
+
+    app = ArenaApp(
+        db_path=str(default_db_path()), note=default_players()[2], match_factory=start_from_form
+    )
+    try:
+        await app.run_async()
+    finally:
+        for recorder in recorders:
+            with contextlib.suppress(Exception):
+                await recorder.aclose()
     return EXIT_OK
 
 
@@ -201,7 +227,7 @@ async def _run_prepared(prepared: Prepared, args: argparse.Namespace, note: str 
     if not args.headless:
         from arena.tui.app import ArenaApp
 
-        app = ArenaApp(match=prepared.match, note=note)
+        app = ArenaApp(match=prepared.match, note=note, store=prepared.recorder.store)
         try:
             await app.run_async()
         finally:

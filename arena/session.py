@@ -45,6 +45,37 @@ class MatchPlan:
         return {**asdict(self.policy), "time_scale": self.time_scale}
 
 
+def plan_from_form(values: dict[str, str]) -> MatchPlan:
+    """A plan from the TUI's start form (white, black, speculator, k, max_plies, fen)."""
+
+    def number(key: str, default: int | None) -> int | None:
+        text = values.get(key, "").strip()
+        if not text:
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            raise ArenaError(
+                f"{key.replace('_', ' ')} must be a whole number, not {text!r}"
+            ) from None
+        if value < 1:
+            raise ArenaError(f"{key.replace('_', ' ')} must be at least 1")
+        return value
+
+    speculator = values.get("speculator", "").strip() or None
+    enabled = speculator not in (None, "none", "off")
+    k = number("k", 3) or 3
+    return MatchPlan(
+        white=values.get("white", "").strip(),
+        black=values.get("black", "").strip(),
+        white_speculator=speculator if enabled else None,
+        black_speculator=speculator if enabled else None,
+        fen=values.get("fen", "").strip() or None,
+        max_plies=number("max_plies", None),
+        policy=SpeculationPolicy(enabled=enabled, k=k),
+    )
+
+
 def build_seats(plan: MatchPlan) -> tuple[Seat, Seat]:
     """Actors and speculators for both sides; bad specs raise `ArenaError` before anything runs."""
     ctx = Context(seed=plan.seed, time_scale=plan.time_scale, concurrency=plan.policy.k + 2)

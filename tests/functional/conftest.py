@@ -192,7 +192,7 @@ def scholar_events() -> tuple[list[Event], MatchSummary]:
         next_pending: dict[str, int] = {}
         if guesses:
             events.append(GuessesMade(mid, t + 0.05, ply, 1 - side, guesses, 0.05))
-            for rank, g in enumerate(guesses, 1):
+            for n, g in enumerate(guesses, 1):
                 child = state.apply(g.move)
                 if child.outcome() is not None:
                     continue
@@ -208,7 +208,7 @@ def scholar_events() -> tuple[list[Event], MatchSummary]:
                         child.path,
                         g.move,
                         g.probability,
-                        rank,
+                        n,
                         1,
                     )
                 )
@@ -253,7 +253,15 @@ def scholar_events() -> tuple[list[Event], MatchSummary]:
         state = after
     outcome = Outcome("1-0", "checkmate", 0)
     summary = MatchSummary(
-        mid, outcome, records, wall_s=t, start_ply=0, moves=moves, speculated_plies=len(records)
+        mid,
+        outcome,
+        records,
+        wall_s=t,
+        start_ply=0,
+        moves=moves,
+        branches_started=branch_id,
+        speculated_plies=sum(1 for r in records if r.guesses),
+        predicted_plies=sum(1 for r in records if r.rank is not None),
     )
     events.append(MatchEnded(mid, t, outcome.result, outcome.termination, summary.stats))
     return events, summary

@@ -30,13 +30,17 @@ class ArenaScreen(Screen[None]):
         Binding("escape", "back", "Back"),
     ]
 
+    static: bool | None = None
+    """True for no clocks and no blinking (tests and snapshots); None follows the app."""
+
     @property
-    def static(self) -> bool:
-        """True when the app runs without clocks and blinking (tests and snapshots)."""
+    def is_static(self) -> bool:
+        if self.static is not None:
+            return self.static
         return bool(getattr(self.app, "static", False))
 
     def on_mount(self) -> None:
-        if self.static:
+        if self.is_static:
             for entry in self.query(Input):
                 entry.cursor_blink = False
 
