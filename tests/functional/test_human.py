@@ -11,6 +11,7 @@ from textual.widgets import Input, Label
 from arena.games.chess import ChessState
 from arena.players.human import HumanPlayer, IllegalMoveError
 from arena.tui.app import ArenaApp
+from arena.tui.screens.dialogs import ConfirmScreen
 from arena.tui.screens.live import LiveScreen
 from arena.tui.widgets.board import Board
 from arena.tui.widgets.speculation import SpeculationPanel
@@ -159,3 +160,22 @@ async def test_a_move_submitted_before_the_match_asks_is_kept_for_that_state() -
     human.submit(start, "e2e4")
     decision = await human.decide(start)
     assert decision.move == "e2e4"
+
+
+async def test_escape_leaves_the_move_box_so_keys_work_again() -> None:
+    _, app = human_match()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        entry = screen.query_one("#move-entry", Input)
+        await wait_until(pilot, lambda: not entry.disabled and entry.has_focus)
+        await pilot.press("f")
+        assert entry.value == "f", "letters go to the move box while it has focus"
+        await pilot.press("escape")
+        assert not entry.has_focus
+        flipped = screen.query_one(Board).flipped
+        await pilot.press("f")
+        assert screen.query_one(Board).flipped != flipped
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert isinstance(app.screen, LiveScreen)

@@ -23,7 +23,8 @@ HELP_TEXT = """\
 
 [b]Playing[/b]
   type a move in SAN (Nf3, O-O, exd5) or UCI (g1f3), then enter; → accepts the completion
-  or pick squares on the board: click, or arrows and enter (tab moves focus to the board)
+  or pick squares on the board: click, or arrows and enter (shift+tab moves to the board)
+  escape leaves the move box so the keys above work; tab goes back to it
 
 [b]Replays[/b]
   ← → step through plies, home / end jump, e export PGN, escape back

@@ -365,11 +365,12 @@ class LiveScreen(ArenaScreen):
 
     # -- actions ------------------------------------------------------------------------------
 
-    def action_back(self) -> None:
-        if self.finished is None and self.failure is None:
-            self.notify("the match is still running: q quits (its plies are saved)")
-            return
-        super().action_back()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back" and self.finished is None and self.failure is None:
+            return False
+        if action == "toggle_pause" and self.finished is not None:
+            return False
+        return super().check_action(action, parameters)
 
     def action_toggle_pause(self) -> None:
         if self.finished is not None:

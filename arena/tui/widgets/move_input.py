@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
@@ -31,7 +34,14 @@ class LegalMove(Validator):
 
 
 class MoveInput(Vertical):
-    """An input for the human seat's move; enabled only while it is that seat's turn."""
+    """An input for the human seat's move; enabled only while it is that seat's turn.
+
+    Escape leaves the input, so the screen's single-letter keys (pause, flip, quit) work again.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Leave move box", show=False),
+    ]
 
     class MoveEntered(Message):
         """A legal move was typed (UCI `move`, as typed in `text`)."""
@@ -72,6 +82,9 @@ class MoveInput(Vertical):
         error = Label("", id="move-error")
         error.display = False
         yield error
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
 
     def ask(self, state: ChessState) -> None:
         """Enables the input for `state` and focuses it."""
