@@ -122,9 +122,10 @@ async def test_cancelling_a_match_closes_every_engine_process() -> None:
         policy=SpeculationPolicy(k=2),
         max_plies=40,
     )
+    two_plies = asyncio.Event()
+    match.bus.subscribe(lambda _e: two_plies.set() if len(match.records) >= 2 else None)
     task = asyncio.ensure_future(match.run())
-    while len(match.records) < 2:
-        await asyncio.sleep(0.05)
+    await asyncio.wait_for(two_plies.wait(), timeout=30)
     transports = [*white.pool._transports, *black.pool._transports, *spec.pool._transports]
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
