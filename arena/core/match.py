@@ -414,11 +414,10 @@ class Match:
         try:
             decision = await branch.task
         except asyncio.CancelledError:
-            if not branch.task.cancelled():
+            # Only a speculative branch cancelled from inside is a miss; anything else stops us.
+            if not (branch.speculative and branch.task.cancelled()):
                 raise
             decision = Decision(move=None, raw="cancelled")
-            if not branch.speculative:
-                raise
         except Exception:
             if not branch.speculative:
                 raise
@@ -444,6 +443,10 @@ class Match:
             raise
         self._opened = True
 
+    def _speculator_spec(self, side: Side) -> str | None:
+        speculator = self.seats[side].speculator
+        return speculator.spec if speculator is not None else None
+
     async def close(self) -> None:
         """Releases what `open` started, for a match that will not be run."""
         await self._shutdown(self._started)
@@ -462,7 +465,7 @@ class Match:
                     self.match_id,
                     0.0,
                     (self.seats[0].actor.spec, self.seats[1].actor.spec),
-                    tuple(s.speculator.spec if s.speculator else None for s in self.seats),  # type: ignore[arg-type]
+                    (self._speculator_spec(0), self._speculator_spec(1)),
                     self.start_state.position(),
                     self.state.ply,
                 ),
