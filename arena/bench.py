@@ -13,7 +13,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from arena.core.actor import Guess, Speculator
@@ -206,16 +206,15 @@ def _cached_moves(
 async def _replay(
     trace: Trace,
     seats_speculators: tuple[Speculator | None, Speculator | None],
-    k: int,
+    policy: SpeculationPolicy,
     scale: float,
-    depth: int = 1,
 ) -> MatchSummary:
     seats = (
         Seat(TracePlayer(trace, scale, f"trace:{trace.path}"), seats_speculators[0]),
         Seat(TracePlayer(trace, scale, f"trace:{trace.path}"), seats_speculators[1]),
     )
     enabled = any(s is not None for s in seats_speculators)
-    policy = SpeculationPolicy(enabled=enabled, k=k, max_in_flight=2 * k + 2, depth=depth)
+    policy = replace(policy, enabled=enabled)
     match = Match(
         f"bench-{trace.game}",
         ChessState.from_fen(trace.start_fen),
@@ -289,17 +288,21 @@ async def run_speculation_bench(
     speculator_specs: list[str],
     ks: list[int],
     time_scale: float,
-    depth: int = 1,
+    policy: SpeculationPolicy | None = None,
 ) -> BenchResult:
+    """One row per speculator and k; `policy` sets everything else (k is overridden)."""
+    base = policy or SpeculationPolicy()
+    depth = base.depth
     traces = [load_trace(p) for p in trace_paths]
-    baselines = {t.path: (await _replay(t, (None, None), 1, time_scale)).wall_s for t in traces}
+    baselines = {t.path: (await _replay(t, (None, None), base, time_scale)).wall_s for t in traces}
     rows: list[BenchRow] = []
     for spec in speculator_specs:
         for k in ks:
             row = BenchRow(spec, k)
             for trace in traces:
                 pair = await _speculator_pair(spec, trace, k, time_scale, depth, row)
-                summary = await _replay(trace, pair, k, time_scale, depth)
+                row_policy = replace(base, k=k, max_in_flight=max(base.max_in_flight, 2 * k + 2))
+                summary = await _replay(trace, pair, row_policy, time_scale)
                 row.add(summary, baselines[trace.path])
             rows.append(row)
     return BenchResult(rows, [t.path for t in traces], time_scale)

@@ -99,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     spec.add_argument("--k", default="1,2,3", help="comma-separated k values (default 1,2,3)")
     spec.add_argument("--time-scale", type=float, default=0.001, help="latency scale")
     spec.add_argument("--depth", type=int, default=1, choices=(1, 2), help="speculation depth")
+    spec.add_argument("--min-prob", type=float, default=0.0, help="skip guesses below this")
     spec.add_argument("--json", action="store_true")
     return parser
 
@@ -358,13 +359,9 @@ async def _bench(args: argparse.Namespace) -> int:
         ks = [int(k) for k in args.k.split(",") if k.strip()]
     except ValueError:
         raise ArenaError(f"--k takes numbers like 1,2,3, not {args.k!r}") from None
-    result = await run_speculation_bench(
-        args.trace,
-        args.speculator or ["stockfish", "trace-guesses"],
-        ks,
-        args.time_scale,
-        args.depth,
-    )
+    policy = SpeculationPolicy(depth=args.depth, min_probability=args.min_prob)
+    specs = args.speculator or ["stockfish", "trace-guesses"]
+    result = await run_speculation_bench(args.trace, specs, ks, args.time_scale, policy)
     if args.json:
         print(json.dumps(result.as_json()))
     else:
