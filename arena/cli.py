@@ -202,6 +202,8 @@ async def _open_store(db: str | None) -> Any:
 
 async def _play(args: argparse.Namespace) -> int:
     plan, note = _plan_from_args(args)
+    if args.headless and "human" in (plan.white, plan.black):
+        raise ArenaError("a human seat needs the TUI: drop --headless")
     store = await _open_store(args.db)
     try:
         prepared = await prepare_match(plan, store)

@@ -85,6 +85,7 @@ def test_speculation_is_lossless_and_saves_time_with_real_stockfish(arena: Run) 
             "cannot open",
         ),
         (["play", "--headless", "--bogus"], "unrecognized arguments"),
+        (["play", "--headless", "--white", "human", "--black", "random"], "needs the TUI"),
         (["bench", "speculation", "--trace", "/nonexistent.jsonl"], "cannot read trace"),
     ],
 )

@@ -286,3 +286,17 @@ async def test_cost_aware_policy_skips_unlikely_expensive_branches() -> None:
     assert summary.stats["branches_started"] == 0
     assert not policy.worth(0.9, 60.0, 1.0) and policy.worth(0.9, 3600.0, 1.0)
     _ = Guess
+
+
+async def test_a_failing_subscriber_cannot_break_the_match() -> None:
+    m = _match(SeededActor(1, 0.001), SeededActor(2, 0.001), (None, None), NO_SPECULATION, 6)
+    seen: list[Event] = []
+
+    def explode(_event: Event) -> None:
+        raise RuntimeError("subscriber bug")
+
+    m.bus.subscribe(explode)
+    m.bus.subscribe(seen.append)
+    summary = await m.run()
+    assert len(summary.moves) == 6 and summary.outcome.termination == "max plies"
+    assert sum(isinstance(e, MoveCommitted) for e in seen) == 6
