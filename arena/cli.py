@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -209,6 +210,13 @@ async def _play(args: argparse.Namespace) -> int:
         prepared = await prepare_match(plan, store)
         if note:
             print(f"arena: {note}", file=sys.stderr)
+        if plan.policy.enabled and any(s.actor.cpu_bound for s in prepared.match.seats):
+            print(
+                f"arena: note: depth/node-limited engines speculate on the same "
+                f"{os.cpu_count()} cores as the real search, so wall time can grow; "
+                "speculation pays off for models and movetime-limited engines",
+                file=sys.stderr,
+            )
         return await _run_prepared(prepared, args, note)
     finally:
         await store.close()

@@ -93,6 +93,9 @@ class Actor(abc.ABC):
     spec: str = ""
     concurrency: int = 8
     """How many decisions may run at once (speculative branches included)."""
+    cpu_bound: bool = False
+    """True when a decision's duration grows with local CPU contention (a node-limited engine):
+    its speculative branches compete with the real decision for the same cores."""
 
     async def start(self) -> None:
         """Acquire resources (processes, clients). Called once per match."""

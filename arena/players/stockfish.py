@@ -22,6 +22,7 @@ class EnginePlayer(Actor):
         self.name = spec
         self.concurrency = concurrency
         self.pool = EnginePool(options, concurrency)
+        self.cpu_bound = options.movetime is None
 
     async def start(self) -> None:
         await self.pool.start()
