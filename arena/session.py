@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,19 +112,22 @@ async def prepare_match(
     if match_id is None:
         match_id = store.new_match_id()
     recorder = MatchRecorder(store, match_id)
+    # A recorded game ends where its record ends: stop there rather than forfeit.
+    limits = [plan.max_plies, *(s.actor.last_ply for s in seats)]
+    max_plies = min((n for n in limits if n is not None), default=None)
     match = Match(
         match_id,
         state,
         seats,
         policy=plan.policy,
-        max_plies=plan.max_plies,
+        max_plies=max_plies,
         journal=recorder,
     )
     # Engines and clients start before anything is written, so a broken setup leaves no trace.
     await match.open()
     try:
         if not resume:
-            await _create_row(store, match_id, plan, start)
+            await _create_row(store, match_id, replace(plan, max_plies=max_plies), start)
     except BaseException:
         await match.close()
         raise

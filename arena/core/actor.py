@@ -93,6 +93,8 @@ class Actor(abc.ABC):
     spec: str = ""
     concurrency: int = 8
     """How many decisions may run at once (speculative branches included)."""
+    last_ply: int | None = None
+    """The ply count beyond which this actor has nothing to play (a recorded game's length)."""
     cpu_bound: bool = False
     """True when a decision's duration grows with local CPU contention (a node-limited engine):
     its speculative branches compete with the real decision for the same cores."""

@@ -23,6 +23,7 @@ class TracePlayer(Actor):
         self.time_scale = time_scale
         self.spec = spec
         self.name = f"trace:{trace.game}"
+        self.last_ply = len(trace.plies)
 
     async def decide(self, state: GameState) -> Decision:
         rec = self.trace.at(state.ply, state.position())

@@ -164,3 +164,15 @@ def test_bench_speculation_json(arena: Run) -> None:
     # The recorded guesses' top-3 accuracy on this game is a fact of the trace: 32 of 50 plies.
     assert by[("trace-guesses", 3)]["accuracy"] == 0.64
     assert by[("trace-guesses", 3)]["hit_rate"] >= by[("trace-guesses", 1)]["hit_rate"]
+
+
+def test_trace_match_stops_at_the_end_of_the_record(arena: Run) -> None:
+    trace = f"trace:{TRACES / 'gpt5-cd188ca0.jsonl'}"
+    proc = arena(
+        "play", "--headless", "--json", "--white", trace, "--black", trace,
+        "--speculator", "trace-guesses", "--time-scale", "0.0002",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert (out["plies"], out["termination"], out["result"]) == (50, "max plies", "*")
+    assert out["hit_rate"] > 0
