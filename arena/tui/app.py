@@ -12,9 +12,10 @@ from typing import ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+from textual.worker import Worker, WorkerState
 
 from arena.core.errors import ArenaError
+from arena.core.events import Event, MoveCommitted
 from arena.core.match import Match, MatchSummary
 from arena.store import Store
 from arena.tui.screens.dialogs import ConfirmScreen, HelpScreen
@@ -22,6 +23,7 @@ from arena.tui.screens.home import HomeScreen
 from arena.tui.screens.live import LiveScreen
 from arena.tui.screens.replay import ReplayScreen
 from arena.tui.screens.replays import ReplaysScreen
+from arena.tui.themes import BOARD_DEFAULTS, MONO, THEMES, next_theme, theme_from_env
 
 MatchFactory = Callable[[dict[str, str]], Awaitable[Match]]
 """Builds a match from the home screen's form (keys: white, black, speculator, k, max_plies)."""
@@ -50,6 +52,7 @@ class ArenaApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "request_quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+t", "cycle_theme", "Theme", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit now", show=False, priority=True),
     ]
 
@@ -63,8 +66,14 @@ class ArenaApp(App[None]):
         start_screen: StartScreen = None,
         static: bool | None = None,
         store: Store | None = None,
+        theme_name: str | None = None,
     ) -> None:
         super().__init__()
+        self.register_theme(MONO)
+        self._theme_warning: str | None = None
+        if theme_name is None:
+            theme_name, self._theme_warning = theme_from_env()
+        self.theme = THEMES.get(theme_name, theme_name)
         self.match = match
         """The match shown live now, if any."""
         self.db_path = db_path
@@ -82,6 +91,17 @@ class ArenaApp(App[None]):
         self._store = store
         self._own_store = False
         self._store_lock = asyncio.Lock()
+        self._stopping = False
+        self._match_stopped = asyncio.Event()
+
+    # -- looks ----------------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(BOARD_DEFAULTS)
+
+    def action_cycle_theme(self) -> None:
+        """Dark, light, monochrome, dark again."""
+        self.theme = next_theme(self.theme)
 
     # -- the replay store ---------------------------------------------------------------------
 
@@ -104,6 +124,8 @@ class ArenaApp(App[None]):
     # -- start --------------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
+        if self._theme_warning:
+            self.notify(self._theme_warning, severity="warning", timeout=6)
         if self.match is not None:
             await self.start_match(self.match, note=self.note)
             return
@@ -120,8 +142,10 @@ class ArenaApp(App[None]):
         self.summary = None
         screen = LiveScreen(match, static=self.static, note=note)
         self.live = screen
+        self._stopping = False
         await self.push_screen(screen)
         match.bus.subscribe(screen.feed)
+        match.bus.subscribe(self._stop_again_if_played_on)
         self.run_match(match)
         return screen
 
@@ -138,15 +162,17 @@ class ArenaApp(App[None]):
         if self.match_factory is None:
             raise ArenaError("no match factory: start matches from the command line")
         match = await self.match_factory(params)
-        await self.start_match(match)
+        await self.start_match(match, note=self.note)
 
     @property
     def match_running(self) -> bool:
-        return any(w.group == "match" and not w.is_finished for w in self.workers)
+        return bool(self._match_workers())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker outcomes land: match results and any worker's error."""
         worker = event.worker
+        if worker.group == "match" and not self.match_running:
+            self._match_stopped.set()
         if event.state == WorkerState.ERROR:
             error = worker.error
             if isinstance(error, ArenaError):
@@ -181,9 +207,9 @@ class ArenaApp(App[None]):
         if isinstance(self.screen, ConfirmScreen):
             return
 
-        async def answered(yes: bool | None) -> None:
+        def answered(yes: bool | None) -> None:
             if yes:
-                await self.action_quit()
+                self.quit_after_stop()
 
         await self.push_screen(
             ConfirmScreen("Quit while the match runs? Every ply played so far is saved."),
@@ -191,14 +217,56 @@ class ArenaApp(App[None]):
         )
 
     async def action_quit(self) -> None:
-        await self.stop_match()
-        self.exit()
+        """Stops the match, then exits; a second request while it stops exits at once."""
+        if self._stopping or not self.match_running:
+            self.exit()
+            return
+        self.quit_after_stop()
+
+    @work(exclusive=True, group="quit", exit_on_error=False)
+    async def quit_after_stop(self) -> None:
+        # A worker, so the app keeps answering keys (a second ctrl+q) while the players close.
+        try:
+            await self.stop_match()
+        finally:
+            self.exit()
 
     async def stop_match(self) -> None:
         """Cancels the match worker and waits (bounded) for it to close its players."""
-        workers = [w for w in self.workers if w.group == "match" and not w.is_finished]
+        workers = self._match_workers()
+        if not workers:
+            return
+        self._stopping = True
+        if self.match is not None:
+            # Paused, a match that outlives the cancellation cannot start another turn.
+            self.match.paused.clear()
+        if self.live is not None:
+            self.live.stopping()
+        self._match_stopped.clear()
         for worker in workers:
             worker.cancel()
-        for worker in workers:
-            with contextlib.suppress(WorkerCancelled, WorkerFailed, TimeoutError):
-                await asyncio.wait_for(worker.wait(), timeout=STOP_TIMEOUT_S)
+        # Not `Worker.wait` under a timeout: that leaves an unretrieved WorkerCancelled behind
+        # when the app exits first (a second ctrl+q).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._match_stopped.wait(), timeout=STOP_TIMEOUT_S)
+
+    def _match_workers(self) -> list[Worker[object]]:
+        return [w for w in self.workers if w.group == "match" and not w.is_finished]
+
+    def _stop_again_if_played_on(self, event: Event) -> None:
+        """Cancels the match again when it commits a move after it was cancelled.
+
+        A match awaiting a reply pre-computed for the move just played takes the cancellation of
+        that reply for a dropped guess and thinks afresh. Paused, it then stops before the next
+        turn, where a new cancellation lands; unless that move ended the game, in which case it
+        is already closing its players and must not be interrupted.
+        """
+        match = self.match
+        if not self._stopping or not isinstance(event, MoveCommitted) or match is None:
+            return
+        over = match.state.outcome() is not None or (
+            match.max_plies is not None and match.state.ply >= match.max_plies
+        )
+        if not over:
+            for worker in self._match_workers():
+                worker.cancel()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 
 import chess
+from textual.geometry import Region
 from textual.message import Message
 
-from arena.core.match import Match, MatchSummary
+from arena.core.match import Match, MatchSummary, Seat
+from arena.core.policy import SpeculationPolicy
+from arena.games.chess import ChessState
 from arena.tui.app import ArenaApp
 from arena.tui.screens.dialogs import ConfirmScreen, HelpScreen
 from arena.tui.screens.live import LiveScreen
@@ -17,9 +20,52 @@ from arena.tui.widgets.moves import MoveList
 from arena.tui.widgets.players import PlayerCard
 from arena.tui.widgets.speculation import SpeculationPanel
 
-from .conftest import SCHOLAR, ScriptedActor, scholar_match, to_uci, wait_until
+from .conftest import (
+    SCHOLAR,
+    ListSpeculator,
+    ScriptedActor,
+    scholar_match,
+    to_uci,
+    wait_until,
+)
 
 SIZE = (120, 40)
+
+SLAV = [
+    "d4",
+    "d5",
+    "c4",
+    "c6",
+    "Nf3",
+    "Nf6",
+    "Nc3",
+    "a6",
+    "e3",
+    "b5",
+    "b3",
+    "Bg4",
+    "Be2",
+    "e6",
+    "O-O",
+    "Nbd7",
+    "h3",
+    "Bh5",
+    "Bb2",
+    "Bd6",
+    "Qc2",
+    "O-O",
+    "Rac1",
+    "Rc8",
+    "Rfd1",
+    "Qe7",
+    "Ne5",
+    "Bxe2",
+    "Qxe2",
+    "Nxe5",
+    "dxe5",
+    "Bxe5",
+]
+"""32 plies of a Slav: more rows than the move list has at 120x40, so it has to scroll."""
 
 
 def live(app: ArenaApp) -> LiveScreen:
@@ -48,6 +94,54 @@ async def test_board_and_moves_show_the_position_after_the_moves() -> None:
         assert "1-0" in str(result.render()) and "checkmate" in str(result.render())
         await wait_until(pilot, lambda: app.summary is not None)
         assert app.summary is not None and app.summary.outcome.result == "1-0"
+
+
+def slav_match() -> Match:
+    """The Slav between scripted players that guess every other move right, so hits (a reply
+    played at once, two commits in one batch of events) alternate with misses."""
+    guesses = {ply: [(san, 0.7)] for ply, san in enumerate(SLAV) if ply % 4 < 2}
+    white_guesses = {p: g for p, g in guesses.items() if p % 2 == 1}
+    black_guesses = {p: g for p, g in guesses.items() if p % 2 == 0}
+    seats = (
+        Seat(ScriptedActor(SLAV, 0.03, "white"), ListSpeculator(white_guesses, "list-white")),
+        Seat(ScriptedActor(SLAV, 0.03, "black"), ListSpeculator(black_guesses, "list-black")),
+    )
+    return Match(
+        "slav",
+        ChessState.from_fen(None),
+        seats,
+        policy=SpeculationPolicy(k=3),
+        max_plies=len(SLAV),
+    )
+
+
+def visible_text(widget: MoveList) -> str:
+    """The widget's lines that its parent does not clip away."""
+    assert widget.parent is not None
+    parent = widget.parent.region  # type: ignore[attr-defined]
+    shown = widget.region.intersection(parent)
+    lines = widget.render_lines(Region(0, 0, *widget.outer_size))
+    top = shown.y - widget.region.y
+    return "\n".join(strip.text for strip in lines[top : top + shown.height])
+
+
+async def test_move_list_holds_every_committed_move_and_shows_the_newest() -> None:
+    app = ArenaApp(slav_match(), static=True, note="No API key found: a note like the CLI's")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        moves = screen.query_one(MoveList)
+        seen = 0
+        while seen < len(SLAV):
+            await wait_until(pilot, lambda n=seen: screen.state.ply > n)  # type: ignore[misc]
+            await pilot.pause()
+            seen = screen.state.ply
+            assert moves.sans == SLAV[:seen]
+            newest = visible_text(moves).splitlines()
+            number = (seen + 1) // 2
+            row = next((line for line in newest if f" {number}. " in line), "")
+            assert SLAV[seen - 1] in row, f"ply {seen}: {SLAV[seen - 1]} not on screen"
+        await wait_until(pilot, lambda: screen.finished is not None)
+        assert moves.sans == SLAV
 
 
 async def test_result_message_is_posted_once_at_the_end() -> None:
@@ -147,6 +241,26 @@ async def test_speculation_panel_shows_guesses_hits_and_misses() -> None:
         assert "White guesses Black's move" in text and "Nf6" in text and "hit" in text
 
 
+async def test_speculation_panel_lists_depth_two_branches() -> None:
+    # Black guesses e4 at ply 0; White's speculator answers e5 for Black, so White pre-thinks
+    # its move after e4 e5 (Bc4) two plies ahead, and plays it at once on ply 2.
+    base = scholar_match(0.05, 0.3)
+    match = Match("deep", base.start_state, base.seats, policy=SpeculationPolicy(k=3, depth=2))
+    app = ArenaApp(match, static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        panel = screen.query_one(SpeculationPanel)
+        await wait_until(pilot, lambda: 0 in panel.plies and bool(panel.plies[0].deep))
+        (deep,) = panel.plies[0].deep
+        assert (deep.guess, deep.answer) == ("e2e4", "e5")
+        assert deep.probability == 0.6 * 0.5
+        text = str(panel.render())
+        assert "↳ then e5" in text and "White pre-thinks" in text
+        await wait_until(pilot, lambda: deep.branch == "used")
+        assert deep.move == "Bc4"
+        await wait_until(pilot, lambda: screen.finished is not None)
+
+
 async def test_latency_panel_totals_match_the_committed_plies() -> None:
     app = ArenaApp(scholar_match(), static=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -197,6 +311,47 @@ async def test_quit_asks_while_the_match_runs() -> None:
         await pilot.press("y")
         await wait_until(pilot, lambda: not app.match_running)
     assert white.closed, "players are closed when the match stops"
+
+
+async def test_quit_answers_y_and_n_while_a_prepared_reply_still_thinks() -> None:
+    """`q` then `n` keeps the match; `q` then `y` stops it at once, even while the side to move
+    waits on a reply pre-computed for the move just played (that wait swallowed the stop)."""
+    # Black pre-thinks its reply to e4 for 2 s; White plays e4 at once, so Black adopts it running.
+    match = scholar_match(0.05, 2.0)
+    app = ArenaApp(match, static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        panel = screen.query_one(SpeculationPanel)
+        await wait_until(pilot, lambda: 0 in panel.plies and panel.plies[0].used is not None)
+        assert panel.plies[0].used == "still thinking, kept"
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert isinstance(app.screen, LiveScreen)
+        assert app.match_running and app.return_code is None
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.return_code is not None, timeout=5.0)
+        assert app.return_code == 0
+        assert not app.match_running
+    # Black's move in progress may still land; the rest of the game (to ply 7) must not.
+    assert match.state.ply <= 2
+
+
+async def test_a_second_ctrl_q_exits_at_once_while_the_match_stops() -> None:
+    """ctrl+q stops the match first, and the status says so; pressed again it exits at once."""
+    match = scholar_match(0.05, 2.0)
+    app = ArenaApp(match, static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = live(app)
+        await wait_until(pilot, lambda: screen.state.ply == 1)
+        await pilot.press("ctrl+q")
+        assert screen.is_stopping
+        assert "stopping" in str(screen.query_one("#status").render())
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: app.return_code is not None, timeout=1.0)
+    assert match.state.ply < len(SCHOLAR)
 
 
 async def test_quit_without_asking_once_the_match_is_over() -> None:

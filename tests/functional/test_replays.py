@@ -173,6 +173,22 @@ async def test_home_form_starts_a_match_through_the_factory() -> None:
         assert app.screen is home
 
 
+async def test_a_match_started_from_home_shows_the_start_note() -> None:
+    note = "No API key found: Stockfish plays Stockfish (see README)"
+
+    async def factory(params: dict[str, str]) -> Match:
+        return scholar_match()
+
+    app = ArenaApp(match_factory=factory, note=note, static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        assert note in str(app.screen.query_one("#note").render())
+        await pilot.click("#start")
+        await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen))
+        live = app.screen
+        assert isinstance(live, LiveScreen)
+        assert note in str(live.query_one("#note").render())
+
+
 async def test_home_form_rejects_bad_values_and_shows_factory_errors() -> None:
     async def factory(params: dict[str, str]) -> Match:
         from arena.core.errors import ArenaError

@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 from arena.core.match import Seat
 from arena.tui.app import ArenaApp
 from arena.tui.screens.live import LiveScreen
+from arena.tui.themes import MONO
 
 from .conftest import (
     BLACK_GUESSES,
@@ -65,6 +66,13 @@ def test_live_match_flipped(snap_compare: SnapCompare) -> None:
     assert snap_compare(
         finished_live_app(), terminal_size=(120, 40), run_before=until_finished, press=["f"]
     )
+
+
+def test_live_match_in_monochrome(snap_compare: SnapCompare) -> None:
+    """The monochrome theme: greys only, last move and check reversed, White's pieces hollow."""
+    app = finished_live_app()
+    app.theme = MONO.name
+    assert snap_compare(app, terminal_size=(120, 40), run_before=until_finished)
 
 
 def test_home_without_a_database(snap_compare: SnapCompare) -> None:

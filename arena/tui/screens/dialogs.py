@@ -20,6 +20,7 @@ HELP_TEXT = """\
   l           show or hide the event log
   m           show or hide the move list
   q           quit (the game is saved up to the last ply either way)
+  ctrl+t      next theme: dark, light, monochrome (ARENA_THEME=dark|light|mono at start)
 
 [b]Playing[/b]
   type a move in SAN (Nf3, O-O, exd5) or UCI (g1f3), then enter; → accepts the completion

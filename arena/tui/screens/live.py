@@ -97,6 +97,8 @@ class LiveScreen(ArenaScreen):
         self.finished: MatchEnded | None = None
         """The end of the match, once it came."""
         self.failure: str | None = None
+        self.is_stopping = False
+        """True once the app is stopping the match (to quit)."""
         self.events_seen = 0
         """How many events the screen has processed (tests wait on it)."""
 
@@ -107,7 +109,18 @@ class LiveScreen(ArenaScreen):
         self._inbox.append(event)
         self.post_message(self.EventsArrived())
 
+    @property
+    def torn_down(self) -> bool:
+        """True once the screen is being removed (the app exits while the match still runs).
+
+        Textual removes the widgets before the screen, so what arrives then updates nothing.
+        """
+        return self._pruning or self._closing or self._closed or not self.is_attached
+
     def on_live_screen_events_arrived(self, _message: EventsArrived) -> None:
+        if self.torn_down:
+            self._inbox.clear()
+            return
         while self._inbox:
             event = self._inbox.popleft()
             self.events_seen += 1
@@ -327,6 +340,8 @@ class LiveScreen(ArenaScreen):
 
     def match_failed(self, error: str) -> None:
         """The match worker raised instead of returning a summary."""
+        if self.torn_down:
+            return
         self.failure = error
         self.query_one(EventLog).add(None, f"match failed: {error}")
         result = self.query_one("#result", Static)
@@ -334,8 +349,17 @@ class LiveScreen(ArenaScreen):
         result.display = True
         self._update_status()
 
+    def stopping(self) -> None:
+        """The app is stopping the match; says so until the players are closed."""
+        if self.torn_down:
+            return
+        self.is_stopping = True
+        self._update_status()
+
     def match_returned(self, summary: MatchSummary) -> None:
         """The match worker returned; shows the outcome if no MatchEnded event did."""
+        if self.torn_down:
+            return
         if self.finished is None:
             outcome = summary.outcome
             result = self.query_one("#result", Static)
@@ -355,6 +379,8 @@ class LiveScreen(ArenaScreen):
             state = f"over: {self.finished.result} {self.finished.termination}"
         elif self.failure is not None:
             state = "failed"
+        elif self.is_stopping:
+            state = "⏹ stopping (closing the players)"
         elif self.paused:
             state = "⏸ paused" + (" after this move" if self.to_move is not None else "")
         else:

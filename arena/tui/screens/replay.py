@@ -93,19 +93,21 @@ class ReplayScreen(ArenaScreen):
         predictions: list[PredictionRow],
         branches: list[BranchRow],
     ) -> None:
-        self.match = match
+        # The boards first: a match that cannot be replayed leaves the screen as it was.
+        board = chess.Board(match.start_fen)
+        boards = [board.copy(stack=False)]
+        for ply in plies:
+            board.push(chess.Move.from_uci(ply.uci))
+            boards.append(board.copy(stack=False))
+        self.boards = boards
         self.plies = plies
+        self.match = match
         self.predictions = {}
         for p in predictions:
             self.predictions.setdefault(p.ply, []).append(p)
         self.branches = {}
         for b in branches:
             self.branches.setdefault(b.ply - b.depth, []).append(b)
-        board = chess.Board(match.start_fen)
-        self.boards = [board.copy(stack=False)]
-        for ply in plies:
-            board.push(chess.Move.from_uci(ply.uci))
-            self.boards.append(board.copy(stack=False))
         moves = self.query_one(MoveList)
         moves.set_start(match.start_fen)
         moves.set_moves([p.san for p in plies], [p.hit for p in plies])

@@ -12,7 +12,10 @@ from textual.app import RenderResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
+from textual.theme import Theme
 from textual.widget import Widget
+
+from arena.tui.themes import is_monochrome
 
 GLYPHS = {
     chess.PAWN: "♟",
@@ -21,6 +24,14 @@ GLYPHS = {
     chess.ROOK: "♜",
     chess.QUEEN: "♛",
     chess.KING: "♚",
+}
+HOLLOW_GLYPHS = {
+    chess.PAWN: "♙",
+    chess.KNIGHT: "♘",
+    chess.BISHOP: "♗",
+    chess.ROOK: "♖",
+    chess.QUEEN: "♕",
+    chess.KING: "♔",
 }
 SQUARE_SIZES = ((7, 3), (5, 2), (3, 1))
 """Square sizes (columns, rows) from the largest; the board uses the largest that fits."""
@@ -68,6 +79,8 @@ class Board(Widget, can_focus=True):
     """The square the keyboard cursor is on."""
     selected: reactive[int | None] = reactive(None)
     """The square of the piece picked to move, if any."""
+    hollow_white: reactive[bool] = reactive(False)
+    """True draws White's pieces hollow, so the sides differ without colour (monochrome)."""
 
     class MoveSelected(Message):
         """A move was picked on the board (UCI, not yet checked against the game)."""
@@ -80,6 +93,13 @@ class Board(Widget, can_focus=True):
         @property
         def control(self) -> Board:
             return self.board
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._theme_changed(self.app.current_theme)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self.hollow_white = is_monochrome(theme)
 
     def set_position(self, fen: str, last_move: str | None) -> None:
         """Shows a new position; a pending selection is dropped."""
@@ -166,7 +186,8 @@ class Board(Widget, can_focus=True):
                         piece = board.piece_at(square)
                         mid = cols // 2
                         if piece is not None:
-                            glyph = GLYPHS[piece.piece_type]
+                            hollow = self.hollow_white and piece.color == chess.WHITE
+                            glyph = (HOLLOW_GLYPHS if hollow else GLYPHS)[piece.piece_type]
                             text.append(" " * mid, style)
                             text.append(glyph, style + (white if piece.color else black))
                             text.append(" " * (cols - mid - 1), style)

@@ -22,6 +22,15 @@ from arena.core.events import (
 from arena.tui.format import san, seconds, side_name
 
 BAR_WIDTH = 8
+BRANCH_STYLES = {
+    "running": "running",
+    "ready": "ready",
+    "used": "hit",
+    "cancelled": "dim",
+    "failed": "miss",
+    "no branch": "dim",
+}
+"""The component style of each branch state."""
 BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
@@ -52,6 +61,24 @@ class GuessRow:
 
 
 @dataclass
+class DeepRow:
+    """A depth-2 branch: after the guessed move and a guessed answer, the mover pre-thinks."""
+
+    branch_id: int
+    guess: str
+    """UCI of the depth-1 guess this branch continues."""
+    answer: str
+    """SAN of the waiting side's guessed answer to that move."""
+    probability: float
+    """Of the whole two-move line."""
+    branch: str = "running"
+    """running, ready, failed, cancelled, used."""
+    move: str | None = None
+    """SAN of the move the branch computed."""
+    move_s: float | None = None
+
+
+@dataclass
 class PlyGuesses:
     """Everything speculated on one ply: the guesser waits while the mover thinks."""
 
@@ -64,7 +91,7 @@ class PlyGuesses:
     used: str | None = None
     """How the hit's pre-computed reply was used, once the next ply adopted it."""
     saved_s: float | None = None
-    deep: int = 0
+    deep: list[DeepRow] = field(default_factory=list)
     """Depth-2 branches started from this ply."""
 
     @property
@@ -90,6 +117,7 @@ class SpeculationPanel(Widget):
         self.plies: dict[int, PlyGuesses] = {}
         """Guesses by the ply they were made on."""
         self._branches: dict[int, tuple[int, int]] = {}
+        self._deep: dict[int, tuple[int, DeepRow]] = {}
         self._adopted_rows: dict[int, GuessRow] = {}
         self.last_ply: int | None = None
         """The ply whose guesses are shown as the current ones."""
@@ -105,23 +133,48 @@ class SpeculationPanel(Widget):
         self.plies[event.ply] = PlyGuesses(event.ply, event.side, board.copy(stack=False), rows)
         self.last_ply = event.ply
         self._trim()
-        self.refresh()
+        self._changed()
 
     def branch_started(self, event: BranchStarted) -> None:
         if event.depth != 1:
-            origin = self.plies.get(event.ply - event.depth)
-            if origin is not None:
-                origin.deep += 1
-                self.refresh()
+            self._deep_started(event)
             return
         row = self._row_for(event.ply - 1, event.guess)
         if row is not None:
             row.branch_id = event.branch_id
             row.branch = "running"
             self._branches[event.branch_id] = (event.ply - 1, row.rank)
-            self.refresh()
+            self._changed()
+
+    def _deep_started(self, event: BranchStarted) -> None:
+        origin_ply = event.ply - event.depth
+        origin = self.plies.get(origin_ply)
+        if origin is None or len(event.path) < origin_ply + 2:
+            return
+        guess, answer = event.path[origin_ply], event.path[origin_ply + 1]
+        board = origin.board.copy(stack=False)
+        board.push(chess.Move.from_uci(guess))
+        row = DeepRow(event.branch_id, guess, san(board, answer), event.probability)
+        origin.deep.append(row)
+        self._deep[event.branch_id] = (origin_ply, row)
+        self._changed()
+
+    def _deep_finished(self, event: BranchFinished) -> None:
+        ply, row = self._deep[event.branch_id]
+        if row.branch == "running":
+            row.branch = "failed" if event.error or event.move is None else "ready"
+        row.move_s = event.duration_s
+        if event.move is not None and ply in self.plies:
+            board = self.plies[ply].board.copy(stack=False)
+            board.push(chess.Move.from_uci(row.guess))
+            board.push(board.parse_san(row.answer))
+            row.move = san(board, event.move)
+        self._changed()
 
     def branch_finished(self, event: BranchFinished) -> None:
+        if event.branch_id in self._deep:
+            self._deep_finished(event)
+            return
         row = self._row_by_branch(event.branch_id)
         if row is None:
             return
@@ -133,15 +186,23 @@ class SpeculationPanel(Widget):
             board = self.plies[ply].board.copy(stack=False)
             board.push(chess.Move.from_uci(row.move))
             row.reply = san(board, event.move)
-        self.refresh()
+        self._changed()
 
     def branch_cancelled(self, event: BranchCancelled) -> None:
+        if event.branch_id in self._deep:
+            self._deep[event.branch_id][1].branch = "cancelled"
+            self._changed()
+            return
         row = self._row_by_branch(event.branch_id)
         if row is not None:
             row.branch = "cancelled"
-            self.refresh()
+            self._changed()
 
     def branch_adopted(self, event: BranchAdopted) -> None:
+        if event.branch_id in self._deep:
+            self._deep[event.branch_id][1].branch = "used"
+            self._changed()
+            return
         row = self._row_by_branch(event.branch_id)
         if row is None:
             return
@@ -149,7 +210,7 @@ class SpeculationPanel(Widget):
         row.branch = "used"
         self._adopted_rows[event.ply] = row
         self.plies[ply].used = "ready, played at once" if event.ready else "still thinking, kept"
-        self.refresh()
+        self._changed()
 
     def move_committed(self, record: PlyRecord) -> None:
         guessed = self.plies.get(record.ply)
@@ -164,7 +225,11 @@ class SpeculationPanel(Widget):
             adopted = self._adopted_rows.get(record.ply)
             if adopted is not None and adopted.reply is None:
                 adopted.reply = record.san
-        self.refresh()
+        self._changed()
+
+    def _changed(self) -> None:
+        # The panel grows with its lines (depth-2 rows, k above 3), up to its max-height.
+        self.refresh(layout=True)
 
     def _row_for(self, ply: int, move: str) -> GuessRow | None:
         guessed = self.plies.get(ply)
@@ -182,6 +247,7 @@ class SpeculationPanel(Widget):
     def _trim(self, keep: int = 4) -> None:
         for ply in sorted(self.plies)[:-keep]:
             del self.plies[ply]
+        self._deep = {b: (p, row) for b, (p, row) in self._deep.items() if p in self.plies}
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -206,15 +272,17 @@ class SpeculationPanel(Widget):
             label = "used, reply still thinking"
         else:
             label = branch
-        style = {
-            "running": "running",
-            "ready": "ready",
-            "used": "hit",
-            "cancelled": "dim",
-            "failed": "miss",
-            "no branch": "dim",
-        }.get(branch, "dim")
-        text.append(label, self._style(style))
+        text.append(label, self._style(BRANCH_STYLES.get(branch, "dim")))
+
+    def _deep_row(self, text: Text, row: DeepRow, mover: int) -> None:
+        text.append(f"    ↳ then {row.answer:<7}", self._style("dim"))
+        text.append(f"{100 * row.probability:>3.0f}% ")
+        text.append(f"{side_name(mover)} pre-thinks: ", self._style("dim"))
+        if row.branch in ("ready", "used") and row.move:
+            timing = f" {seconds(row.move_s)}" if row.move_s is not None else ""
+            text.append(f"{row.branch} → {row.move}{timing}", self._style(BRANCH_STYLES["ready"]))
+        else:
+            text.append(row.branch, self._style(BRANCH_STYLES.get(row.branch, "dim")))
 
     def _summary(self, text: Text, guessed: PlyGuesses) -> None:
         text.append(f"ply {guessed.ply + 1}: {side_name(guessed.mover)} played {guessed.played} ")
@@ -239,11 +307,12 @@ class SpeculationPanel(Widget):
             f"{side_name(current.mover)}'s move",
             title,
         )
-        if current.deep:
-            text.append(f" (+{current.deep} deep)", self._style("dim"))
         for row in current.rows:
             text.append("\n")
             self._row(text, row)
+            for deep in (d for d in current.deep if d.guess == row.move):
+                text.append("\n")
+                self._deep_row(text, deep, current.mover)
         if not current.rows:
             text.append("\n no legal guess", self._style("dim"))
         if current.played is not None:
