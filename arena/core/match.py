@@ -414,7 +414,11 @@ class Match:
         try:
             decision = await branch.task
         except asyncio.CancelledError:
-            # Only a speculative branch cancelled from inside is a miss; anything else stops us.
+            # Only a speculative branch cancelled from inside is a miss; the match itself being
+            # cancelled (which cancels the branch it awaits too) stops us.
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
             if not (branch.speculative and branch.task.cancelled()):
                 raise
             decision = Decision(move=None, raw="cancelled")

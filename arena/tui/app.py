@@ -94,7 +94,7 @@ class ArenaApp(App[None]):
         self._stopping = False
         self._match_stopped = asyncio.Event()
 
-    # -- looks ----------------------------------------------------------------------------------
+    # -- looks ---------------------------------------------------------------------------------
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(BOARD_DEFAULTS)

@@ -244,7 +244,8 @@ async def test_speculation_panel_shows_guesses_hits_and_misses() -> None:
 async def test_speculation_panel_lists_depth_two_branches() -> None:
     # Black guesses e4 at ply 0; White's speculator answers e5 for Black, so White pre-thinks
     # its move after e4 e5 (Bc4) two plies ahead, and plays it at once on ply 2.
-    base = scholar_match(0.05, 0.3)
+    # White thinks 1 s on ply 0, so ply 0 stays the panel's current ply while it is checked.
+    base = scholar_match(1.0, 0.3)
     match = Match("deep", base.start_state, base.seats, policy=SpeculationPolicy(k=3, depth=2))
     app = ArenaApp(match, static=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -256,15 +257,16 @@ async def test_speculation_panel_lists_depth_two_branches() -> None:
         assert deep.probability == 0.6 * 0.5
         text = str(panel.render())
         assert "↳ then e5" in text and "White pre-thinks" in text
-        await wait_until(pilot, lambda: deep.branch == "used")
+        await wait_until(pilot, lambda: deep.branch == "used" and deep.move is not None)
         assert deep.move == "Bc4"
-        await wait_until(pilot, lambda: screen.finished is not None)
 
 
 async def test_latency_panel_totals_match_the_committed_plies() -> None:
     app = ArenaApp(scholar_match(), static=True)
     async with app.run_test(size=SIZE) as pilot:
+        # The summary (worker result) can land before the screen has read the last events.
         await wait_until(pilot, lambda: app.summary is not None)
+        await wait_until(pilot, lambda: live(app).finished is not None)
         assert app.summary is not None
         records = app.summary.records
         totals = live(app).query_one(LatencyPanel).totals

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arena.core.actor import Actor, Decision, Guess, Speculator
-from arena.core.events import BranchCancelled, Event, MoveCommitted
+from arena.core.events import BranchAdopted, BranchCancelled, Event, MoveCommitted
 from arena.core.game import GameState
 from arena.core.match import Match, Seat
 from arena.core.policy import NO_SPECULATION, SpeculationPolicy
@@ -300,3 +301,26 @@ async def test_a_failing_subscriber_cannot_break_the_match() -> None:
     summary = await m.run()
     assert len(summary.moves) == 6 and summary.outcome.termination == "max plies"
     assert sum(isinstance(e, MoveCommitted) for e in seen) == 6
+
+
+async def test_cancelling_while_an_adopted_branch_runs_stops_the_match() -> None:
+    # Black's replies take 0.5 s and are pre-computed during White's 0.05 s: at Black's turn the
+    # adopted branch is still running. Cancelling then must stop the match, not re-think.
+    m = _match(
+        FixedLatencyActor(1, 0.05),
+        FixedLatencyActor(2, 0.5),
+        (None, OracleSpeculator(1, 1.0)),
+        SpeculationPolicy(k=1),
+        40,
+    )
+    adopted = asyncio.Event()
+    m.bus.subscribe(lambda e: adopted.set() if isinstance(e, BranchAdopted) else None)
+    task = asyncio.ensure_future(m.run())
+    await asyncio.wait_for(adopted.wait(), timeout=5)
+    plies = len(m.records)
+    task.cancel()
+    t0 = time.monotonic()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - t0 < 0.3
+    assert len(m.records) == plies
