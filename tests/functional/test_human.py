@@ -14,6 +14,7 @@ from arena.tui.app import ArenaApp
 from arena.tui.screens.dialogs import ConfirmScreen
 from arena.tui.screens.live import LiveScreen
 from arena.tui.widgets.board import Board
+from arena.tui.widgets.log import EventLog
 from arena.tui.widgets.speculation import SpeculationPanel
 
 from .conftest import SCHOLAR, ScriptedActor, scholar_match, wait_until
@@ -125,10 +126,19 @@ async def test_the_opponents_guesses_show_after_the_person_moves() -> None:
         panel = screen.query_one(SpeculationPanel)
         entry = screen.query_one("#move-entry", Input)
         await wait_until(pilot, lambda: not entry.disabled)
-        # Black's speculator guessed while the person thinks.
+        # Black's speculator guessed while the person thinks, but the guesses stay hidden:
+        # seeing them would tell the person what the opponent expects.
         await wait_until(pilot, lambda: 0 in panel.plies)
+        await pilot.pause()
+        before = str(panel.render())
+        assert "guesses your move" in before and "e4" not in before
+        log = screen.query_one(EventLog)
+        assert any("guesses your move" in line for line in log.lines)
+        assert not any("pre-thinks after" in line for line in log.lines)
         await pilot.press("e", "4", "enter")
         await wait_until(pilot, lambda: panel.plies[0].played == "e4")
+        await pilot.pause()
+        assert "e4" in str(panel.render())
         assert panel.plies[0].hit_rank == 1
         assert [r.outcome for r in panel.plies[0].rows] == ["hit", "miss"]
 

@@ -240,11 +240,22 @@ class LiveScreen(ArenaScreen):
         panel.guesses_made(event, board)
         guesser = self.match.seats[event.side].speculator
         panel.border_subtitle = guesser.spec if guesser is not None else None
+        if self._reveals_human_move(state.path, event.ply + 1):
+            panel.hide_until_played(event.ply)
+            self._log(event, f"{side_name(event.side)} guesses your move (shown after you play)")
+            return
         guesses = ", ".join(f"{san(board, g.move)} {g.probability:.0%}" for g in event.guesses)
         self._log(
             event,
             f"{side_name(event.side)} guesses {guesses or 'nothing'} ({seconds(event.predict_s)})",
         )
+
+    def _reveals_human_move(self, path: tuple[str, ...], length: int | None = None) -> bool:
+        """True if `path` (up to `length` plies) holds a human's move not yet played: showing
+        it would tell the human what the opponent expects of them."""
+        first = 0 if self.state.start_fen.split()[1] == "w" else 1
+        end = len(path) if length is None else length
+        return any((first + i) % 2 in self.human_sides for i in range(self.state.ply, end))
 
     def _branch_path(self, path: tuple[str, ...], ply: int) -> str:
         """The speculated moves of a branch in SAN, from the first ply not yet played."""
@@ -257,6 +268,10 @@ class LiveScreen(ArenaScreen):
     def _branch_started(self, event: BranchStarted) -> None:
         self._branch_paths[event.branch_id] = event.path
         self.query_one(SpeculationPanel).branch_started(event)
+        if self._reveals_human_move(event.path):
+            who = side_name(event.side)
+            self._log(event, f"branch {event.branch_id}: {who} pre-thinks a reply")
+            return
         self._log(
             event,
             f"branch {event.branch_id}: {side_name(event.side)} pre-thinks after "
@@ -266,6 +281,9 @@ class LiveScreen(ArenaScreen):
     def _branch_finished(self, event: BranchFinished) -> None:
         self.query_one(SpeculationPanel).branch_finished(event)
         path = self._branch_paths.pop(event.branch_id, None)
+        if path is not None and self._reveals_human_move(path):
+            self._log(event, f"branch {event.branch_id} ready ({seconds(event.duration_s)})")
+            return
         move = event.move or "no move"
         if path is not None and event.move is not None:
             move = san(board_at(self.state.start_fen, path), event.move)

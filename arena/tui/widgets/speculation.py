@@ -122,8 +122,15 @@ class SpeculationPanel(Widget):
         self.last_ply: int | None = None
         """The ply whose guesses are shown as the current ones."""
         self.message = "no guesses yet"
+        self.hidden: set[int] = set()
+        """Plies whose guesses stay hidden until played (they guess a human's move)."""
 
     # -- folding events -----------------------------------------------------------------------
+
+    def hide_until_played(self, ply: int) -> None:
+        """Keeps the guesses of `ply` out of sight until it is played (a human is guessing)."""
+        self.hidden.add(ply)
+        self._changed()
 
     def guesses_made(self, event: GuessesMade, board: chess.Board) -> None:
         rows = [
@@ -302,6 +309,12 @@ class SpeculationPanel(Widget):
             return text
         current = self.plies[self.last_ply]
         title = self._style("title")
+        if current.played is None and current.ply in self.hidden:
+            guesser = side_name(current.guesser)
+            text.append(f"ply {current.ply + 1}: {guesser} guesses your move", title)
+            text.append("\n shown after you play, so they cannot tip you off", self._style("dim"))
+            self._previous_summary(text, current)
+            return text
         text.append(
             f"ply {current.ply + 1}: {side_name(current.guesser)} guesses "
             f"{side_name(current.mover)}'s move",
@@ -318,9 +331,12 @@ class SpeculationPanel(Widget):
         if current.played is not None:
             text.append("\n")
             self._summary(text, current)
+        self._previous_summary(text, current)
+        return text
+
+    def _previous_summary(self, text: Text, current: PlyGuesses) -> None:
         earlier = [p for p in self.plies.values() if p.ply < current.ply and p.played]
         previous = max(earlier, key=lambda p: p.ply, default=None)
         if previous is not None:
             text.append("\n")
             self._summary(text, previous)
-        return text
