@@ -46,7 +46,8 @@ class MatchPlan:
 
 
 def plan_from_form(values: dict[str, str]) -> MatchPlan:
-    """A plan from the TUI's start form (white, black, speculator, k, max_plies, fen)."""
+    """A plan from the TUI's start form: white, black, white_speculator, black_speculator (or one
+    `speculator` for both), k, max_plies, fen."""
 
     def number(key: str, default: int | None) -> int | None:
         text = values.get(key, "").strip()
@@ -62,14 +63,20 @@ def plan_from_form(values: dict[str, str]) -> MatchPlan:
             raise ArenaError(f"{key.replace('_', ' ')} must be at least 1")
         return value
 
-    speculator = values.get("speculator", "").strip() or None
-    enabled = speculator not in (None, "none", "off")
+    shared = values.get("speculator", "").strip()
+
+    def speculator(side: str) -> str | None:
+        spec = values.get(f"{side}_speculator", "").strip() or shared
+        return None if spec in ("", "none", "off") else spec
+
+    white_speculator, black_speculator = speculator("white"), speculator("black")
+    enabled = white_speculator is not None or black_speculator is not None
     k = number("k", 3) or 3
     return MatchPlan(
         white=values.get("white", "").strip(),
         black=values.get("black", "").strip(),
-        white_speculator=speculator if enabled else None,
-        black_speculator=speculator if enabled else None,
+        white_speculator=white_speculator,
+        black_speculator=black_speculator,
         fen=values.get("fen", "").strip() or None,
         max_plies=number("max_plies", None),
         policy=SpeculationPolicy(enabled=enabled, k=k),

@@ -160,7 +160,8 @@ async def test_home_form_starts_a_match_through_the_factory() -> None:
             {
                 "white": "stockfish:depth=6",
                 "black": "stockfish:depth=8",
-                "speculator": "stockfish:depth=4",
+                "white_speculator": "stockfish:depth=4",
+                "black_speculator": "stockfish:depth=4",
                 "k": "3",
                 "max_plies": "4",
             }

@@ -76,3 +76,18 @@ def test_broken_profile_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("ARENA_PROFILES", str(tmp_path))
     with pytest.raises(ArenaError, match="broken profile"):
         build_actor("bad")
+
+
+def test_plan_from_the_home_form() -> None:
+    from arena.session import plan_from_form
+
+    plan = plan_from_form(
+        {"white": "random", "black": "stockfish", "white_speculator": "none",
+         "black_speculator": "stockfish:depth=4", "k": "2", "max_plies": ""}
+    )  # fmt: skip
+    assert (plan.white_speculator, plan.black_speculator) == (None, "stockfish:depth=4")
+    assert plan.policy.enabled and plan.policy.k == 2 and plan.max_plies is None
+    off = plan_from_form({"white": "random", "black": "random", "speculator": "off"})
+    assert not off.policy.enabled and off.white_speculator is None
+    with pytest.raises(ArenaError, match="max plies must be a whole number"):
+        plan_from_form({"white": "random", "black": "random", "max_plies": "ten"})

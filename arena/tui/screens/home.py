@@ -22,14 +22,16 @@ RECENT = 8
 FORM_DEFAULTS = {
     "white": "stockfish:depth=6",
     "black": "stockfish:depth=8",
-    "speculator": "stockfish:depth=4",
+    "white_speculator": "stockfish:depth=4",
+    "black_speculator": "stockfish:depth=4",
     "k": "3",
     "max_plies": "",
 }
 FORM_FIELDS = (
     ("white", "White", "a player spec: stockfish:depth=6, openai:MODEL, human, …"),
     ("black", "Black", "a player spec"),
-    ("speculator", "Speculator", "guesses the opponent's moves: stockfish, none, …"),
+    ("white_speculator", "White guesses", "White's speculator (Black's moves): stockfish, none"),
+    ("black_speculator", "Black guesses", "Black's speculator (White's moves): stockfish, none"),
     ("k", "Guesses (k)", "how many moves to guess per ply"),
     ("max_plies", "Max plies", "empty: play to the end"),
 )
