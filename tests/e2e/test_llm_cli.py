@@ -47,7 +47,9 @@ def test_nonsense_model_gets_a_recorded_result(arena: Run, tmp_path: Path, polic
     con = sqlite3.connect(db)
     stored = con.execute("select count(*) from attempts").fetchone()[0]
     if policy == "random":
-        assert out["termination"] == "max plies" and out["plies"] == 16
+        # The random fallback keeps the game going to the ply limit, unless Stockfish mates first.
+        assert out["termination"] in ("max plies", "checkmate"), out["termination"]
+        assert out["plies"] == 16 or out["termination"] == "checkmate"
         flagged = con.execute("select count(*) from plies where flagged is not null").fetchone()[0]
         assert flagged > 0
         assert stored == out["illegal_attempts"]
