@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,12 +26,13 @@ from arena.session import (
     prepare_match,
 )
 from arena.specs import DEFAULT_SPECULATOR, default_players
-from arena.store import MatchRecorder
+from arena.store import MatchRecorder, Store
 
 EXIT_OK = 0
 EXIT_MATCH_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,15 +111,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         command = args.command or "home"
-        return asyncio.run(_dispatch(command, args))
+        return asyncio.run(_dispatch_stoppable(command, args))
     except ArenaError as exc:
         print(f"arena: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("arena: interrupted; every committed move is saved", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except asyncio.CancelledError:
+        print("arena: stopped; every committed move is saved", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:
         return EXIT_OK
+
+
+async def _dispatch_stoppable(command: str, args: argparse.Namespace) -> int:
+    """Runs a command; SIGTERM cancels it like ctrl-c, so matches end as `aborted`, resumable."""
+    task = asyncio.current_task()
+    if task is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await _dispatch(command, args)
 
 
 async def _dispatch(command: str, args: argparse.Namespace) -> int:
@@ -195,9 +209,7 @@ async def _home(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _open_store(db: str | None) -> Any:
-    from arena.store import Store
-
+async def _open_store(db: str | None) -> Store:
     return await Store.open(default_db_path(db))
 
 
@@ -210,7 +222,8 @@ async def _play(args: argparse.Namespace) -> int:
         prepared = await prepare_match(plan, store)
         if note:
             print(f"arena: {note}", file=sys.stderr)
-        if plan.policy.enabled and any(s.actor.cpu_bound for s in prepared.match.seats):
+        cpu_bound = any(s.actor.cpu_bound for s in prepared.match.seats)
+        if args.headless and plan.policy.enabled and cpu_bound:
             print(
                 f"arena: note: depth/node-limited engines speculate on the same "
                 f"{os.cpu_count()} cores as the real search, so wall time can grow; "
@@ -243,9 +256,8 @@ async def _run_prepared(prepared: Prepared, args: argparse.Namespace, note: str 
             await app.run_async()
         finally:
             await prepared.recorder.aclose()
-        finished: MatchSummary | None = getattr(app, "summary", None)
-        if finished is not None and args.json:
-            print(json.dumps(summary_json(finished)))
+        if app.summary is not None and args.json:
+            print(json.dumps(summary_json(app.summary)))
         return EXIT_OK
     prepared.match.bus.subscribe(_progress_printer)
     task = asyncio.ensure_future(prepared.run())

@@ -176,3 +176,26 @@ def test_trace_match_stops_at_the_end_of_the_record(arena: Run) -> None:
     out = json.loads(proc.stdout)
     assert (out["plies"], out["termination"], out["result"]) == (50, "max plies", "*")
     assert out["hit_rate"] > 0
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_match_cleanly(tmp_path: Path, sig: int, code: int) -> None:
+    env = {**os.environ, "ARENA_DB": str(tmp_path / "s.db")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arena", "play", "--headless", "--white", "stockfish:movetime=100",
+         "--black", "stockfish:movetime=100", "--no-speculation"],
+        stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    while "think" not in proc.stderr.readline():
+        pass
+    proc.send_signal(sig)
+    assert proc.wait(timeout=30) == code
+    assert "every committed move is saved" in proc.stderr.read()
+    listed = subprocess.run(
+        [sys.executable, "-m", "arena", "replays", "--json"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, check=True,
+    )  # fmt: skip
+    (match,) = json.loads(listed.stdout)
+    assert (match["status"], match["termination"]) == ("stopped", "aborted")
+    assert match["plies"] >= 1
