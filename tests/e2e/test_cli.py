@@ -187,8 +187,9 @@ def test_a_signal_stops_the_match_cleanly(tmp_path: Path, sig: int, code: int) -
         stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env,
     )  # fmt: skip
     assert proc.stderr is not None
-    while "think" not in proc.stderr.readline():
-        pass
+    for line in proc.stderr:  # ends at EOF if the process died, and the checks below fail
+        if "think" in line:
+            break
     proc.send_signal(sig)
     assert proc.wait(timeout=30) == code
     assert "every committed move is saved" in proc.stderr.read()
