@@ -373,8 +373,12 @@ class Match:
                 rank=rank,
                 depth=1,
             )
-            if self.policy.depth >= 2 and rank == 1:
-                await self._speculate_depth2(child, guess.probability)
+        # Depth 2 waits on another prediction: it comes after every depth-1 branch is running.
+        if self.policy.depth >= 2 and guesses:
+            top = guesses[0]
+            child = state.apply(top.move)
+            if child.outcome() is None:
+                await self._speculate_depth2(child, top.probability)
 
     async def _speculate_depth2(self, child: GameState, p1: float) -> None:
         """Pre-thinks the mover's answer to the waiter's most likely reply at `child`."""

@@ -324,3 +324,25 @@ async def test_cancelling_while_an_adopted_branch_runs_stops_the_match() -> None
         await task
     assert time.monotonic() - t0 < 0.3
     assert len(m.records) == plies
+
+
+async def test_depth_two_pre_thinks_the_movers_next_move() -> None:
+    # White thinks 0.2 s, Black 0.05 s, both speculators perfect. At depth 1 Black's replies are
+    # ready when White commits, so White's next turn starts from scratch. At depth 2 White also
+    # starts on its answer to Black's predicted reply while still thinking about its move.
+    async def white_hits(depth: int) -> tuple[int, list[str]]:
+        m = _match(
+            FixedLatencyActor(1, 0.2),
+            FixedLatencyActor(2, 0.05),
+            (OracleSpeculator(2, 1.0), OracleSpeculator(1, 1.0)),
+            SpeculationPolicy(k=1, depth=depth),
+            8,
+        )
+        summary = await m.run()
+        return sum(r.hit for r in summary.records if r.side == 0), summary.moves
+
+    shallow, moves_1 = await white_hits(1)
+    deep, moves_2 = await white_hits(2)
+    assert moves_1 == moves_2
+    assert shallow == 0
+    assert deep >= 2
