@@ -289,8 +289,12 @@ async def run_speculation_bench(
     ks: list[int],
     time_scale: float,
     policy: SpeculationPolicy | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> BenchResult:
-    """One row per speculator and k; `policy` sets everything else (k is overridden)."""
+    """One row per speculator and k; `policy` sets everything else (k is overridden).
+
+    `progress` gets a line per replay (the CLI prints them on stderr)."""
+    say = progress or (lambda _line: None)
     base = policy or SpeculationPolicy()
     depth = base.depth
     traces = [load_trace(p) for p in trace_paths]
@@ -304,5 +308,10 @@ async def run_speculation_bench(
                 row_policy = replace(base, k=k, max_in_flight=max(base.max_in_flight, 2 * k + 2))
                 summary = await _replay(trace, pair, row_policy, time_scale)
                 row.add(summary, baselines[trace.path])
+                stats = summary.stats
+                say(
+                    f"{spec} k={k} {trace.game}: hit {100 * stats['hit_rate']:.0f}%, "
+                    f"wall {summary.wall_s:.2f}s of {stats['sequential_s']:.2f}s sequential"
+                )
             rows.append(row)
     return BenchResult(rows, [t.path for t in traces], time_scale)

@@ -285,6 +285,10 @@ def summary_json(summary: MatchSummary) -> dict[str, Any]:
     }
 
 
+def _stderr_line(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
 def _progress_printer(event: Event) -> None:
     if isinstance(event, MatchStarted):
         print(
@@ -383,7 +387,9 @@ async def _bench(args: argparse.Namespace) -> int:
         raise ArenaError(f"--k takes numbers like 1,2,3, not {args.k!r}") from None
     policy = SpeculationPolicy(depth=args.depth, min_probability=args.min_prob)
     specs = args.speculator or ["stockfish", "trace-guesses"]
-    result = await run_speculation_bench(args.trace, specs, ks, args.time_scale, policy)
+    result = await run_speculation_bench(
+        args.trace, specs, ks, args.time_scale, policy, progress=_stderr_line
+    )
     if args.json:
         print(json.dumps(result.as_json()))
     else:
