@@ -264,7 +264,6 @@ def default_players() -> tuple[str, str, str]:
     return (
         DEFAULT_WHITE,
         DEFAULT_BLACK,
-        "No API key found: Stockfish plays Stockfish with Stockfish speculators. "
-        "For models: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or "
-        "arena play --white openai:MODEL@http://127.0.0.1:11434/v1 (see README).",
+        "No API key: Stockfish vs Stockfish, Stockfish speculators. For models set "
+        "ANTHROPIC_API_KEY or OPENAI_API_KEY, or play openai:MODEL@URL (README).",
     )
