@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -107,7 +108,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _OneLine(logging.Formatter):
+    """Warnings on stderr as one line: the reason, never a traceback (ARENA_DEBUG=1 shows it)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = f"arena: {record.levelname.lower()}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            text += f" ({type(exc).__name__}: {exc})"
+        return text
+
+
+def _setup_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if not os.environ.get("ARENA_DEBUG"):
+        handler.setFormatter(_OneLine())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _setup_logging()
     try:
         args = _parser().parse_args(argv)
         command = args.command or "home"
