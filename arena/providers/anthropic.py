@@ -43,11 +43,6 @@ class AnthropicProvider(Provider):
             )
         return self._client
 
-    async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
-
     def request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
         """The SDK arguments for `request` (a pure function of it and the options)."""
         opts = self.options

@@ -151,6 +151,8 @@ class Provider(abc.ABC):
     options: dict[str, Any] = field(default_factory=dict)
     """Options that shape requests (part of the fingerprint)."""
     _api_key: str = field(default="", repr=False)
+    _client: Any = field(default=None, init=False, repr=False)
+    """The SDK client, opened on first use; subclasses narrow its type."""
 
     # -- the contract -------------------------------------------------------------------------
 
@@ -218,6 +220,9 @@ class Provider(abc.ABC):
 
     async def aclose(self) -> None:
         """Closes the HTTP client; a later call opens a new one (players outlive matches)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
 
     def fingerprint(self) -> str:
         """Kind, model, endpoint and request-shaping options; never the key."""

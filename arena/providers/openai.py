@@ -43,11 +43,6 @@ class OpenAIProvider(Provider):
             )
         return self._client
 
-    async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
-
     def _temperature(self, request: ChatRequest) -> float | None:
         if request.temperature is not None:
             return request.temperature
