@@ -1,18 +1,20 @@
 """Turns player and speculator specs into actors and speculators: the one place knowing every kind.
 
-A spec is `KIND[:ARG][,key=value...]` or a profile name from `engines/*.toml`:
+A spec is `KIND[:ARG][,key=value...]` or a profile name (`arena profiles`):
 
     stockfish                       Stockfish at its default limit (depth 8)
     stockfish:depth=6,skill=5       options: movetime (ms), depth, nodes, skill, elo, threads,
                                     hash (MB), keep_hash=1, path=/bin/engine
     uci:/path/to/engine,depth=10    any UCI engine, same options
     random[:seed=N]                 a seeded random mover
-    trace:FILE                      replays a recorded game (its moves and latencies)
+    trace:FILE|NAME                 replays a recorded game (its moves and latencies): a file,
+                                    or a shipped trace by name (e.g. trace:gpt5-4c277d18)
     human                           you, in the TUI
     anthropic:MODEL[,opts]          Anthropic Messages API (key: ANTHROPIC_API_KEY)
     openai:MODEL[@URL][,opts]       OpenAI, or any OpenAI-compatible server at URL
     ollama:MODEL[,opts]             a local Ollama server (http://127.0.0.1:11434/v1)
-    NAME                            the profile engines/NAME.toml
+    NAME                            a profile: shipped (arena/data/profiles/NAME.toml), or
+                                    NAME.toml in your profile folder (`config.user_profiles()`)
 
 Speculator specs: `stockfish[:opts]` (MultiPV), `random`, `trace-guesses`, `adaptive`
 (a learning blend of a shallow and a deeper engine), `anthropic:MODEL`, `openai:MODEL[@URL]`,
@@ -23,14 +25,16 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
+from arena import config, data
 from arena.core.actor import Actor, Speculator
 from arena.core.errors import ArenaError
+from arena.engines import EngineOptions
 from arena.games.traces import Trace, load_trace
-from arena.players.engine import ENGINES_DIR, EngineOptions
 from arena.players.random import RandomPlayer
 from arena.players.stockfish import EnginePlayer
 from arena.players.trace import TracePlayer
@@ -73,19 +77,29 @@ class Context:
     traces: list[Trace] = field(default_factory=list)
 
 
-def _profiles_dir() -> Path:
-    return Path(os.environ.get("ARENA_PROFILES", str(ENGINES_DIR)))
+def _profile_sources() -> Iterator[tuple[str, str, str]]:
+    """(name, where, TOML text) of the shipped profiles, then of the user's folder."""
+    for name, resource in data.profile_files().items():
+        yield name, f"{name} (shipped)", resource.read_text(encoding="utf-8")
+    folder = config.user_profiles()
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ArenaError(f"cannot read profile {path}: {exc.strerror}") from None
+        yield path.stem, str(path), text
 
 
 def list_profiles() -> dict[str, dict[str, Any]]:
-    """Profiles from `engines/*.toml`, by name."""
+    """Profiles by name: the shipped ones, then the user's folder (`ARENA_PROFILES`, else
+    `~/.config/arena/profiles`), whose profile of the same name wins."""
     out: dict[str, dict[str, Any]] = {}
-    for path in sorted(_profiles_dir().glob("*.toml")):
+    for name, where, text in _profile_sources():
         try:
-            out[path.stem] = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ArenaError(f"broken profile {path}: {exc}") from None
-    return out
+            out[name] = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ArenaError(f"broken profile {where}: {exc}") from None
+    return dict(sorted(out.items()))
 
 
 def parse_spec(text: str, kinds: tuple[str, ...] = PLAYER_KINDS) -> Spec:
@@ -173,13 +187,47 @@ def engine_options(spec: Spec) -> EngineOptions:
     )
 
 
+def trace_file(arg: str) -> Path:
+    """A trace argument as a file: an existing file, else the shipped trace of that name."""
+    path = Path(arg).expanduser()
+    if path.is_file():
+        return path
+    shipped = data.trace_path(arg)
+    if shipped is not None:
+        return shipped
+    if "/" in arg or arg.endswith(".jsonl"):
+        return path  # load_trace reports the missing file
+    names = ", ".join(data.trace_names())
+    raise ArenaError(f"no trace {arg!r}: give a file, or a shipped trace ({names})")
+
+
+@overload
+def stored_spec(text: str) -> str: ...
+@overload
+def stored_spec(text: None) -> None: ...
+def stored_spec(text: str | None) -> str | None:
+    """`text` as stored with a match: a relative trace file made absolute, so that `arena resume`
+    works from any folder. Other specs (a shipped trace's name included) are kept as they are."""
+    if text is None:
+        return None
+    head, _, rest = text.strip().partition(":")
+    if head not in ("trace", "trace-guesses") or not rest:
+        return text
+    arg, comma, options = rest.partition(",")
+    path = Path(arg.strip()).expanduser()
+    if path.is_absolute() or not path.is_file():
+        return text
+    return f"{head}:{path.resolve()}{comma}{options}"
+
+
 def _trace(spec: Spec, ctx: Context) -> Trace:
     if not spec.arg:
-        raise ArenaError(f"{spec.text}: trace needs a file, e.g. trace:../shared/traces/x.jsonl")
+        raise ArenaError(f"{spec.text}: trace needs a file or a name, e.g. trace:gpt5-4c277d18")
+    path = trace_file(spec.arg)
     for trace in ctx.traces:
-        if trace.path == spec.arg:
+        if trace.path in (spec.arg, str(path)):
             return trace
-    trace = load_trace(spec.arg)
+    trace = load_trace(path)
     ctx.traces.append(trace)
     return trace
 

@@ -8,7 +8,7 @@ import chess.engine
 from arena.core.actor import Actor, Decision
 from arena.core.game import GameState
 from arena.games.chess import ChessState
-from arena.players.engine import EngineOptions, EnginePool
+from arena.engines import EngineOptions, EnginePool
 
 
 class EnginePlayer(Actor):

@@ -11,7 +11,7 @@ import chess.engine
 from arena.core.actor import Guess, Speculator
 from arena.core.game import GameState
 from arena.games.chess import ChessState
-from arena.players.engine import EngineOptions, EnginePool
+from arena.engines import EngineOptions, EnginePool
 
 
 def softmax_probabilities(scores_cp: list[int], temperature_cp: float) -> list[float]:

@@ -29,6 +29,7 @@ def test_core_is_free_of_ui_and_io_libraries() -> None:
     [
         "arena.core.match",
         "arena.store",
+        "arena.engines",
         "arena.players.stockfish",
         "arena.speculators.stockfish",
         "arena.players.llm",

@@ -9,7 +9,7 @@ import pytest
 
 from arena.core.errors import ArenaError
 from arena.games.chess import ChessState
-from arena.players.engine import EngineOptions, find_stockfish
+from arena.engines import EngineOptions, find_stockfish
 from arena.players.stockfish import EnginePlayer
 from arena.speculators.stockfish import EngineSpeculator, softmax_probabilities
 

@@ -1,4 +1,4 @@
-"""UCI engines (Stockfish) through python-chess: finding the binary and a pool of processes."""
+"""The UCI engine pool: finding the binary, search options, and a pool of processes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import chess.engine
 
+from arena import config
 from arena.core.errors import ArenaError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +22,7 @@ DEBIAN_STOCKFISH = Path("/usr/games/stockfish")
 
 def find_stockfish(explicit: str | None = None) -> str:
     """The Stockfish binary: explicit (profile), ARENA_STOCKFISH, engines/, PATH, /usr/games."""
-    env = os.environ.get("ARENA_STOCKFISH")
+    env = config.stockfish()
     if env and not (Path(env).is_file() and os.access(env, os.X_OK)):
         raise ArenaError(f"ARENA_STOCKFISH={env} is not an executable file: fix or unset it")
     if explicit:
