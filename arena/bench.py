@@ -19,6 +19,7 @@ from typing import Any
 from arena.core.actor import Guess, Speculator
 from arena.core.errors import ArenaError
 from arena.core.game import GameState
+from arena.core.ledger import MatchStats
 from arena.core.match import Match, MatchSummary, Seat
 from arena.core.policy import SpeculationPolicy
 from arena.games.chess import ChessState
@@ -70,37 +71,28 @@ async def precompute(
 
 @dataclass
 class BenchRow:
+    """One speculator and k over every trace: the ledger's figures over all replays' plies."""
+
     speculator: str
     k: int
-    plies: int = 0
-    hits: int = 0
-    adopted: int = 0
-    speculated: int = 0
+    summaries: list[MatchSummary] = field(default_factory=list)
+    baseline_wall_s: float = 0.0
     guessed: int = 0
     foreseen: int = 0
-    sequential_s: float = 0.0
-    wall_s: float = 0.0
-    baseline_wall_s: float = 0.0
-    committed_tokens: int = 0
-    overhead_tokens: int = 0
     predict_s: float = 0.0
     predictions: int = 0
-    commit_latencies_ms: list[float] = field(default_factory=list)
 
     def add(self, summary: MatchSummary, baseline_wall_s: float) -> None:
-        stats = summary.stats
-        self.plies += len(summary.records)
-        self.hits += stats["predicted_plies"]
-        self.adopted += stats["hits"]
-        self.speculated += stats["speculated_plies"]
-        self.sequential_s += stats["sequential_s"]
-        self.wall_s += summary.wall_s
+        self.summaries.append(summary)
         self.baseline_wall_s += baseline_wall_s
-        self.committed_tokens += sum(r.usage.tokens for r in summary.records)
-        self.overhead_tokens += stats["wasted_tokens"]
-        self.commit_latencies_ms += [
-            r.commit_latency_s * 1000 for r in summary.records if r.commit_latency_s is not None
-        ]
+
+    @property
+    def stats(self) -> MatchStats:
+        """The ledger over every replay of this row (one definition of every figure)."""
+        return MatchStats.from_records(
+            [r for s in self.summaries for r in (*s.history, *s.records)],
+            [s.tail for s in self.summaries],
+        )
 
     def count_offline(
         self, trace: Trace, side: int, guesses_at: Callable[[TracePly], list[str]]
@@ -112,32 +104,18 @@ class BenchRow:
                 self.foreseen += rec.move in guesses_at(rec)
 
     def as_json(self) -> dict[str, Any]:
-        lat = sorted(self.commit_latencies_ms)
-        p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] if lat else None
-        seq = self.sequential_s
+        stats = self.stats
         return {
             "speculator": self.speculator,
             "k": self.k,
-            "plies": self.plies,
-            "hit_rate": round(self.hits / self.speculated, 4) if self.speculated else 0.0,
+            **stats.as_dict(),
             "accuracy": round(self.foreseen / self.guessed, 4) if self.guessed else 0.0,
-            "adopted": self.adopted,
-            "sequential_s": round(seq, 3),
-            "wall_s": round(self.wall_s, 3),
-            "saved_s": round(seq - self.wall_s, 3),
-            "saved_pct": round(100 * (seq - self.wall_s) / seq, 2) if seq else 0.0,
             "baseline_wall_s": round(self.baseline_wall_s, 3),
             "vs_baseline_pct": (
-                round(100 * (self.baseline_wall_s - self.wall_s) / self.baseline_wall_s, 2)
+                round(100 * (self.baseline_wall_s - stats.wall_s) / self.baseline_wall_s, 2)
                 if self.baseline_wall_s
                 else 0.0
             ),
-            "token_overhead_pct": (
-                round(100 * self.overhead_tokens / self.committed_tokens, 2)
-                if self.committed_tokens
-                else 0.0
-            ),
-            "commit_latency_p95_ms": None if p95 is None else round(p95, 3),
             "predict_ms_mean": (
                 round(1000 * self.predict_s / self.predictions, 2) if self.predictions else None
             ),
@@ -178,8 +156,9 @@ class BenchResult:
             )
         lines.append(
             "acc = top-k accuracy on all plies; hit = played move among the guesses that arrived "
-            "in time; saved = 1 - wall/sequential; vs off = wall against the same replay without "
-            "speculation; tok+ = wasted branch and speculator tokens / committed tokens"
+            "in time; saved = 1 - wall/sequential (sequential = the sum of committed decision "
+            "times); vs off = wall against the same replay without speculation; tok+ = wasted "
+            "branch and speculator tokens / committed tokens"
         )
         return "\n".join(lines)
 
@@ -223,7 +202,7 @@ async def _replay(
         max_plies=len(trace.plies),
     )
     summary = await match.run()
-    got = summary.moves
+    got = list(summary.moves)
     want = [p.move for p in trace.plies]
     if got != want:
         raise RuntimeError(f"replay of {trace.game} diverged from the trace at {len(got)} plies")
@@ -298,7 +277,9 @@ async def run_speculation_bench(
     base = policy or SpeculationPolicy()
     depth = base.depth
     traces = [load_trace(p) for p in trace_paths]
-    baselines = {t.path: (await _replay(t, (None, None), base, time_scale)).wall_s for t in traces}
+    baselines = {
+        t.path: (await _replay(t, (None, None), base, time_scale)).stats.wall_s for t in traces
+    }
     rows: list[BenchRow] = []
     for spec in speculator_specs:
         for k in ks:
@@ -310,8 +291,8 @@ async def run_speculation_bench(
                 row.add(summary, baselines[trace.path])
                 stats = summary.stats
                 say(
-                    f"{spec} k={k} {trace.game}: hit {100 * stats['hit_rate']:.0f}%, "
-                    f"wall {summary.wall_s:.2f}s of {stats['sequential_s']:.2f}s sequential"
+                    f"{spec} k={k} {trace.game}: hit {100 * stats.hit_rate:.0f}%, "
+                    f"wall {stats.wall_s:.2f}s of {stats.sequential_s:.2f}s sequential"
                 )
             rows.append(row)
     return BenchResult(rows, [t.path for t in traces], time_scale)

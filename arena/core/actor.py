@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,32 @@ class Usage:
             "reasoning_tokens": self.reasoning_tokens,
             "cost_usd": self.cost_usd,
         }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Usage:
+        """Reads what `as_dict` wrote; malformed counts read as 0, a malformed cost as None."""
+        if not isinstance(data, dict):
+            return cls()
+
+        def count(key: str) -> int:
+            value = data.get(key)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return 0
+            return int(value) if math.isfinite(value) and 0 <= value < 2**62 else 0
+
+        cost = data.get("cost_usd", 0.0)
+        cost_usd = (
+            float(cost)
+            if isinstance(cost, int | float) and not isinstance(cost, bool) and math.isfinite(cost)
+            else None
+        )
+        return cls(
+            count("input_tokens"),
+            count("output_tokens"),
+            count("cached_tokens"),
+            count("reasoning_tokens"),
+            cost_usd,
+        )
 
 
 @dataclass(frozen=True)
@@ -95,6 +122,9 @@ class Actor(abc.ABC):
     """How many decisions may run at once (speculative branches included)."""
     last_ply: int | None = None
     """The ply count beyond which this actor has nothing to play (a recorded game's length)."""
+    person: bool = False
+    """True for a person at the keyboard: never asked to pre-think, never credited with saved
+    time (see arena.core.ledger)."""
     cpu_bound: bool = False
     """True when a decision's duration grows with local CPU contention (a node-limited engine):
     its speculative branches compete with the real decision for the same cores."""

@@ -5,15 +5,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
 
 from arena.core.actor import Attempt, Guess, Usage
 from arena.core.game import Side
+from arena.core.ledger import MatchStats, PlyRecord
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+class BranchStatus(StrEnum):
+    """The one vocabulary of a speculative branch's life, for the store and every panel."""
+
+    RUNNING = "running"
+    """Started, no answer yet."""
+    FINISHED = "finished"
+    """Answered (or failed, with an error); waiting to be adopted or dropped."""
+    ADOPTED = "adopted"
+    """Became the real decision of its ply: its reply was used."""
+    CANCELLED = "cancelled"
+    """Stopped while running, or dropped unused after finishing, because the game went elsewhere."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Event:
     """Base of every match event. `t` is seconds since the match started (monotonic)."""
 
@@ -21,23 +35,24 @@ class Event:
     t: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MatchStarted(Event):
     players: tuple[str, str]
     speculators: tuple[str | None, str | None]
     start_fen: str
     ply: int
     """The ply the match starts (or resumes) at."""
+    history: tuple[PlyRecord, ...] = ()
+    """The plies of earlier sessions when the match resumes (already stored; not re-written)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TurnStarted(Event):
     ply: int
     side: Side
-    key: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GuessesMade(Event):
     ply: int
     side: Side
@@ -47,7 +62,7 @@ class GuessesMade(Event):
     depth: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BranchStarted(Event):
     branch_id: int
     ply: int
@@ -60,7 +75,7 @@ class BranchStarted(Event):
     depth: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BranchFinished(Event):
     branch_id: int
     ply: int
@@ -71,7 +86,7 @@ class BranchFinished(Event):
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BranchCancelled(Event):
     branch_id: int
     ply: int
@@ -80,7 +95,7 @@ class BranchCancelled(Event):
     usage: Usage = field(default_factory=Usage)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BranchAdopted(Event):
     """A speculative branch became the real decision (a hit)."""
 
@@ -91,75 +106,26 @@ class BranchAdopted(Event):
     """True when the branch had already finished at the moment it was adopted."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IllegalAttempt(Event):
     ply: int
     side: Side
     attempt: Attempt
 
 
-@dataclass(frozen=True)
-class PlyRecord:
-    """Everything known about one committed ply."""
-
-    ply: int
-    side: Side
-    move: str
-    san: str
-    fen_after: str
-    decision_s: float
-    """Duration of the committed call."""
-    wait_s: float
-    """Visible wait: from the state being known to the move being committed."""
-    saved_s: float
-    hit: bool
-    rank: int | None
-    """Rank of the guess that matched the played move (1 = top), None if not guessed."""
-    guesses: tuple[Guess, ...]
-    branches_started: int
-    branches_cancelled: int
-    usage: Usage
-    wasted_usage: Usage
-    attempts: tuple[Attempt, ...] = ()
-    flagged: str | None = None
-    raw: str = ""
-    commit_latency_s: float | None = None
-    """For a hit on a finished branch: time from the previous commit to adoption."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ply": self.ply,
-            "side": self.side,
-            "move": self.move,
-            "san": self.san,
-            "fen_after": self.fen_after,
-            "decision_s": round(self.decision_s, 6),
-            "wait_s": round(self.wait_s, 6),
-            "saved_s": round(self.saved_s, 6),
-            "hit": self.hit,
-            "rank": self.rank,
-            "guesses": [{"move": g.move, "p": round(g.probability, 4)} for g in self.guesses],
-            "branches_started": self.branches_started,
-            "branches_cancelled": self.branches_cancelled,
-            "usage": self.usage.as_dict(),
-            "wasted_usage": self.wasted_usage.as_dict(),
-            "attempts": [
-                {"raw": a.raw, "parsed": a.parsed, "error": a.error} for a in self.attempts
-            ],
-            "flagged": self.flagged,
-        }
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MoveCommitted(Event):
     record: PlyRecord
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MatchEnded(Event):
     result: str
     termination: str
-    stats: dict[str, Any]
+    stats: MatchStats
+    """The whole match's accounting (earlier sessions of a resumed match included)."""
+    max_plies: int | None = None
+    """The ply limit this session ran under."""
 
 
 Subscriber = Callable[[Event], None]
@@ -181,3 +147,23 @@ class EventBus:
             except Exception:
                 log.exception("event subscriber failed; dropping it")
                 self._subscribers.remove(sub)
+
+
+__all__ = [
+    "BranchAdopted",
+    "BranchCancelled",
+    "BranchFinished",
+    "BranchStarted",
+    "BranchStatus",
+    "Event",
+    "EventBus",
+    "GuessesMade",
+    "IllegalAttempt",
+    "MatchEnded",
+    "MatchStarted",
+    "MatchStats",
+    "MoveCommitted",
+    "PlyRecord",
+    "Subscriber",
+    "TurnStarted",
+]

@@ -14,22 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import itertools
 import logging
 import statistics
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from arena.core.actor import Actor, Attempt, Decision, Guess, Speculator, Usage, clean_guesses
+from arena.core.branches import Branch, BranchTable
+from arena.core.clock import ActiveClock, Clock
 from arena.core.errors import ArenaError
 from arena.core.events import (
     BranchAdopted,
-    BranchCancelled,
-    BranchFinished,
-    BranchStarted,
     Event,
     EventBus,
     GuessesMade,
@@ -37,15 +33,13 @@ from arena.core.events import (
     MatchEnded,
     MatchStarted,
     MoveCommitted,
-    PlyRecord,
     TurnStarted,
 )
 from arena.core.game import GameState, Outcome, Side, loss_for
+from arena.core.ledger import MatchStats, PlyRecord, Tail
 from arena.core.policy import NO_SPECULATION, SpeculationPolicy
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], float]
 
 
 class Journal(Protocol):
@@ -62,107 +56,36 @@ class Seat:
     speculator: Speculator | None = None
 
 
-@dataclass(eq=False)
-class Branch:
-    """One decision in flight: the real one for the current ply, or a speculative one."""
-
-    id: int
-    side: Side
-    state: GameState
-    started: float
-    task: asyncio.Task[Decision]
-    speculative: bool
-    guess: str = ""
-    probability: float = 1.0
-    rank: int = 0
-    depth: int = 0
-    finished: float | None = None
-
-    @property
-    def path(self) -> tuple[str, ...]:
-        return self.state.path
-
-    def reachable_from(self, path: tuple[str, ...]) -> bool:
-        return self.path[: len(path)] == path
-
-    def usage(self) -> Usage:
-        if self.task.done() and not self.task.cancelled() and self.task.exception() is None:
-            return self.task.result().usage
-        return Usage()
+class _Stopped(Exception):
+    """`Match.stop()` was called: end the match as aborted at the next safe point."""
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class MatchSummary:
     """What a finished (or stopped) match produced."""
 
     match_id: str
     outcome: Outcome
-    records: list[PlyRecord]
-    wall_s: float
-    start_ply: int
-    moves: list[str] = field(default_factory=list)
-    branches_started: int = 0
-    branches_wasted: int = 0
-    wasted_usage: Usage = field(default_factory=Usage)
-    speculated_plies: int = 0
-    """Plies for which the waiting side's guesses arrived before the move was committed."""
-    predicted_plies: int = 0
-    """Of those, plies whose played move was among the guesses."""
-    uncommitted_attempts: int = 0
-    """Rejected tries of a decision that ended the match (a forfeit) without a ply."""
-    speculator_usage: Usage = field(default_factory=Usage)
-    """Usage of the speculators' own calls (counted as overhead)."""
+    records: tuple[PlyRecord, ...]
+    """The plies of this session."""
+    history: tuple[PlyRecord, ...] = ()
+    """The plies of earlier sessions (a resumed match)."""
+    tail: Tail = field(default_factory=Tail)
+    start_ply: int = 0
+    moves: tuple[str, ...] = ()
 
     @property
-    def stats(self) -> dict[str, Any]:
-        recs = self.records
-        sequential = sum(r.decision_s for r in recs)
-        saved = sum(r.saved_s for r in recs)
-        hits = sum(1 for r in recs if r.hit)
-        committed_tokens = sum(r.usage.tokens for r in recs)
-        wasted_tokens = self.wasted_usage.tokens + self.speculator_usage.tokens
-        usage: list[dict[str, Any]] = []
-        for side in (0, 1):
-            total = Usage()
-            for r in recs:
-                if r.side == side:
-                    total = total + r.usage
-            usage.append(total.as_dict())
-        latencies = sorted(
-            r.commit_latency_s * 1000 for r in recs if r.commit_latency_s is not None
-        )
-        return {
-            "plies": len(recs),
-            "sequential_s": round(sequential, 4),
-            "wall_s": round(self.wall_s, 4),
-            "saved_s": round(saved, 4),
-            "saved_pct": round(100 * saved / sequential, 2) if sequential > 0 else 0.0,
-            "hit_rate": (
-                round(self.predicted_plies / self.speculated_plies, 4)
-                if self.speculated_plies
-                else 0.0
-            ),
-            "hits": hits,
-            "predicted_plies": self.predicted_plies,
-            "speculated_plies": self.speculated_plies,
-            "branches_started": self.branches_started,
-            "branches_wasted": self.branches_wasted,
-            "token_overhead_pct": (
-                round(100 * wasted_tokens / committed_tokens, 2) if committed_tokens else 0.0
-            ),
-            "wasted_tokens": wasted_tokens,
-            "illegal_attempts": sum(len(r.attempts) for r in recs) + self.uncommitted_attempts,
-            "usage": {"white": usage[0], "black": usage[1]},
-            "commit_latency_p95_ms": (
-                round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 3)
-                if latencies
-                else None
-            ),
-        }
+    def stats(self) -> MatchStats:
+        """The whole match's accounting, earlier sessions included."""
+        return MatchStats.from_records((*self.history, *self.records), (self.tail,))
 
 
 class Match:
-    """Runs one match between two seats, speculating per `policy`."""
+    """Runs one match between two seats, speculating per `policy`.
+
+    Lifecycle verbs: `open()` (optional, starts the players), `run()`, `pause()`, `resume()`,
+    `stop()`, `close()` (for a match that will not be run).
+    """
 
     def __init__(
         self,
@@ -175,6 +98,7 @@ class Match:
         bus: EventBus | None = None,
         journal: Journal | None = None,
         clock: Clock = time.monotonic,
+        history: tuple[PlyRecord, ...] = (),
     ) -> None:
         self.match_id = match_id
         self.start_state = start
@@ -183,34 +107,70 @@ class Match:
         self.max_plies = max_plies
         self.bus = bus or EventBus()
         self.journal = journal
-        self.clock = clock
-        self._ids = itertools.count(1)
-        self._branches: dict[tuple[Side, str], Branch] = {}
-        self._t0 = 0.0
-        self._guesses: dict[int, tuple[Guess, ...]] = {}
-        self._started_this_turn = 0
-        self._depth2_this_turn = 0
-        self._branches_started = 0
-        self._branches_wasted = 0
-        self._wasted = Usage()
-        self._decision_times: tuple[list[float], list[float]] = ([], [])
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._cancelled: set[asyncio.Task[Decision]] = set()
-        self._started: list[Actor | Speculator] = []
-        self._opened = False
-        self._speculated_plies = 0
-        self._uncommitted_attempts = 0
-        self._predicted = 0
-        self._wasted_this_turn = Usage()
+        self.history = history
+        """Plies of earlier sessions of this match (resume); the ledger covers them too."""
+        self.clock = ActiveClock(clock)
         self.state: GameState = start
         self.records: list[PlyRecord] = []
-        self.paused = asyncio.Event()
-        self.paused.set()
+        self.branches = BranchTable(
+            match_id,
+            (seats[0].actor, seats[1].actor),
+            clock=self.clock,
+            stamp=self._now,
+            publish=self.bus.publish,
+        )
+        self._t0: float | None = None
+        self._guesses: dict[int, tuple[Guess, ...]] = {}
+        self._depth2_this_turn = 0
+        self._decision_times: tuple[list[float], list[float]] = ([], [])
+        for record in history:
+            if not record.by_person:
+                self._decision_times[record.side].append(record.decision_s)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._started: list[Actor | Speculator] = []
+        self._opened = False
+        self._tail_attempts = 0
+        self._speculator_usage_seen = Usage()
+        self._gate = asyncio.Event()
+        self._gate.set()
+        self._stopping = False
+        self._current: Branch | None = None
 
-    # -- events -----------------------------------------------------------------------------
+    # -- lifecycle verbs ----------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return not self._gate.is_set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def pause(self) -> None:
+        """The match plays no new turn until `resume()`; a decision in flight still finishes
+        and is committed. The ledger's clock stops while the match waits at the pause."""
+        self._gate.clear()
+
+    def resume(self) -> None:
+        self._gate.set()
+
+    def stop(self) -> None:
+        """Ends the match as `aborted` at once: the decision in flight is cancelled, every
+        committed ply is already saved, and the final record is still written."""
+        self._stopping = True
+        if self._current is not None and not self._current.task.done():
+            self._current.task.cancel()
+        self._gate.set()
+
+    @property
+    def all_records(self) -> tuple[PlyRecord, ...]:
+        """Every ply of the match, earlier sessions' included."""
+        return (*self.history, *self.records)
+
+    # -- events -------------------------------------------------------------------------------
 
     def _now(self) -> float:
-        return self.clock() - self._t0
+        return (self.clock() - self._t0) if self._t0 is not None else 0.0
 
     async def _emit(self, event: Event, durable: bool = False) -> None:
         if durable and self.journal is not None:
@@ -220,118 +180,7 @@ class Match:
     def _publish(self, event: Event) -> None:
         self.bus.publish(event)
 
-    # -- branches ---------------------------------------------------------------------------
-
-    def _start_branch(
-        self,
-        side: Side,
-        state: GameState,
-        *,
-        speculative: bool,
-        guess: str = "",
-        probability: float = 1.0,
-        rank: int = 0,
-        depth: int = 0,
-    ) -> Branch:
-        task = asyncio.ensure_future(self.seats[side].actor.decide(state))
-        branch = Branch(
-            id=next(self._ids),
-            side=side,
-            state=state,
-            started=self.clock(),
-            task=task,
-            speculative=speculative,
-            guess=guess,
-            probability=probability,
-            rank=rank,
-            depth=depth,
-        )
-        task.add_done_callback(functools.partial(self._on_branch_done_cb, branch))
-        if speculative:
-            self._branches[(side, self._branch_key(side, state))] = branch
-            self._branches_started += 1
-            self._started_this_turn += 1
-            self._publish(
-                BranchStarted(
-                    self.match_id,
-                    self._now(),
-                    branch.id,
-                    state.ply,
-                    side,
-                    state.path,
-                    guess,
-                    probability,
-                    rank,
-                    depth,
-                )
-            )
-        return branch
-
-    def _branch_key(self, side: Side, state: GameState) -> str:
-        return f"{self.seats[side].actor.fingerprint()}\x00{state.key()}"
-
-    def _on_branch_done_cb(self, branch: Branch, _task: asyncio.Task[Decision]) -> None:
-        self._on_branch_done(branch)
-
-    def _on_branch_done(self, branch: Branch) -> None:
-        branch.finished = self.clock()
-        if branch.task.cancelled() or not branch.speculative:
-            return
-        exc = branch.task.exception()
-        decision = None if exc is not None else branch.task.result()
-        self._publish(
-            BranchFinished(
-                self.match_id,
-                self._now(),
-                branch.id,
-                branch.state.ply,
-                branch.side,
-                decision.move if decision else None,
-                branch.finished - branch.started,
-                decision.usage if decision else Usage(),
-                None if exc is None else f"{type(exc).__name__}: {exc}",
-            )
-        )
-
-    def _in_flight(self) -> int:
-        return sum(1 for b in self._branches.values() if not b.task.done())
-
-    def _discard(self, branch: Branch) -> bool:
-        """Drops a branch that can no longer be used; cancels it if it runs. True if cancelled."""
-        self._branches_wasted += 1
-        if branch.task.done():
-            self._wasted = self._wasted + branch.usage()
-            self._wasted_this_turn = self._wasted_this_turn + branch.usage()
-            return False
-        running = self.clock() - branch.started
-        estimate = self.seats[branch.side].actor.cancelled_usage(branch.state, running)
-        self._wasted = self._wasted + estimate
-        self._wasted_this_turn = self._wasted_this_turn + estimate
-        branch.task.cancel()
-        self._cancelled.add(branch.task)
-        branch.task.add_done_callback(self._cancelled.discard)
-        self._publish(
-            BranchCancelled(
-                self.match_id,
-                self._now(),
-                branch.id,
-                branch.state.ply,
-                branch.side,
-                running,
-                estimate,
-            )
-        )
-        return True
-
-    def _prune(self, path: tuple[str, ...]) -> int:
-        cancelled = 0
-        for key, branch in list(self._branches.items()):
-            if not branch.reachable_from(path):
-                del self._branches[key]
-                cancelled += self._discard(branch)
-        return cancelled
-
-    # -- speculation ------------------------------------------------------------------------
+    # -- speculation --------------------------------------------------------------------------
 
     def _expected_decision_s(self, side: Side) -> float:
         times = self._decision_times[side]
@@ -342,29 +191,35 @@ class Match:
         mover = state.to_move
         waiter = 1 - mover
         speculator = self.seats[waiter].speculator
-        if speculator is None:
+        # A person does not pre-think a reply on request: nothing to speculate for them.
+        if speculator is None or self.seats[waiter].actor.person:
             return
         t = self.clock()
         raw = await speculator.predict(state, self.policy.k)
         guesses = tuple(clean_guesses(state, raw, self.policy.k))
         self._guesses[state.ply] = guesses
         self._publish(
-            GuessesMade(self.match_id, self._now(), state.ply, waiter, guesses, self.clock() - t)
+            GuessesMade(
+                match_id=self.match_id,
+                t=self._now(),
+                ply=state.ply,
+                side=waiter,
+                guesses=guesses,
+                predict_s=self.clock() - t,
+            )
         )
         # A reply can save at most the shorter of the two thinking times.
         saving = min(self._expected_decision_s(mover), self._expected_decision_s(waiter))
         cost = self.seats[waiter].actor.expected_cost_usd()
         for rank, guess in enumerate(guesses, 1):
-            if self._in_flight() >= self.policy.max_in_flight:
+            if self.branches.in_flight() >= self.policy.max_in_flight:
                 break
             if not self.policy.worth(guess.probability, saving, cost):
                 continue
             child = state.apply(guess.move)
-            if child.outcome() is not None:
+            if child.outcome() is not None or (waiter, child) in self.branches:
                 continue
-            if (waiter, self._branch_key(waiter, child)) in self._branches:
-                continue
-            self._start_branch(
+            self.branches.start(
                 waiter,
                 child,
                 speculative=True,
@@ -384,10 +239,14 @@ class Match:
         """Pre-thinks the mover's answer to the waiter's most likely reply at `child`."""
         mover = child.to_move ^ 1
         speculator = self.seats[mover].speculator
-        if speculator is None or self._depth2_this_turn >= self.policy.depth2_budget:
+        if (
+            speculator is None
+            or self.seats[mover].actor.person
+            or self._depth2_this_turn >= self.policy.depth2_budget
+        ):
             return
         replies = clean_guesses(child, await speculator.predict(child, 1), 1)
-        if not replies or self._in_flight() >= self.policy.max_in_flight:
+        if not replies or self.branches.in_flight() >= self.policy.max_in_flight:
             return
         reply = replies[0]
         grandchild = child.apply(reply.move)
@@ -397,10 +256,10 @@ class Match:
             p, saving, self.seats[mover].actor.expected_cost_usd()
         ):
             return
-        if (mover, self._branch_key(mover, grandchild)) in self._branches:
+        if (mover, grandchild) in self.branches:
             return
         self._depth2_this_turn += 1
-        self._start_branch(
+        self.branches.start(
             mover, grandchild, speculative=True, guess=reply.move, probability=p, rank=1, depth=2
         )
 
@@ -411,27 +270,32 @@ class Match:
         task.add_done_callback(_log_failure)
         return task
 
-    # -- the loop ---------------------------------------------------------------------------
+    # -- the loop -----------------------------------------------------------------------------
 
     async def _real_decision(self, state: GameState, branch: Branch) -> tuple[Decision, Branch]:
         """Awaits the decision for `state`; a failed or unusable speculative one is just a miss."""
+        self._current = branch
         try:
             decision = await branch.task
         except asyncio.CancelledError:
-            # Only a speculative branch cancelled from inside is a miss; the match itself being
-            # cancelled (which cancels the branch it awaits too) stops us.
+            # The match itself being cancelled (which cancels the branch it awaits too) stops
+            # us; so does `stop()`. Only a speculative branch cancelled otherwise is a miss.
             current = asyncio.current_task()
             if current is not None and current.cancelling():
                 raise
+            if self._stopping:
+                raise _Stopped from None
             if not (branch.speculative and branch.task.cancelled()):
                 raise
             decision = Decision(move=None, raw="cancelled")
         except Exception:
+            if self._stopping:
+                raise _Stopped from None
             if not branch.speculative:
                 raise
             decision = Decision(move=None, raw="speculative branch failed")
         if branch.speculative and (decision.move is None or not state.is_legal(decision.move)):
-            branch = self._start_branch(state.to_move, state, speculative=False)
+            branch = self.branches.start(state.to_move, state, speculative=False)
             return await self._real_decision(state, branch)
         return decision, branch
 
@@ -461,36 +325,50 @@ class Match:
         self._started.clear()
         self._opened = False
 
+    def _over(self) -> Outcome | None:
+        outcome = self.state.outcome()
+        if outcome is None and self.max_plies is not None and self.state.ply >= self.max_plies:
+            outcome = Outcome("*", "max plies")
+        return outcome
+
     async def run(self) -> MatchSummary:
         """Plays the match to its end; every committed ply is journaled before the next turn."""
         outcome: Outcome | None = None
         started = self._started
+        last_commit: float | None = None
         try:
             await self.open()
             self._t0 = self.clock()
             await self._emit(
                 MatchStarted(
-                    self.match_id,
-                    0.0,
-                    (self.seats[0].actor.spec, self.seats[1].actor.spec),
-                    (self._speculator_spec(0), self._speculator_spec(1)),
-                    self.start_state.position(),
-                    self.state.ply,
+                    match_id=self.match_id,
+                    t=0.0,
+                    players=(self.seats[0].actor.spec, self.seats[1].actor.spec),
+                    speculators=(self._speculator_spec(0), self._speculator_spec(1)),
+                    start_fen=self.start_state.position(),
+                    ply=self.state.ply,
+                    history=self.history,
                 ),
                 durable=True,
             )
             last_commit = self.clock()
             while outcome is None:
-                outcome = self.state.outcome()
-                if outcome is not None:
+                outcome = self._over()
+                if outcome is not None or self._stopping:
                     break
-                if self.max_plies is not None and self.state.ply >= self.max_plies:
-                    outcome = Outcome("*", "max plies")
+                if self.paused:
+                    self.clock.pause()
+                    try:
+                        await self._gate.wait()
+                    finally:
+                        self.clock.resume()
+                if self._stopping:
                     break
-                await self.paused.wait()
                 outcome, last_commit = await self._play_turn(last_commit)
+        except _Stopped:
+            outcome = None
         except asyncio.CancelledError:
-            outcome = Outcome("*", "aborted")
+            outcome = None
             raise
         except ArenaError as exc:
             outcome = Outcome("*", f"error: {exc}")
@@ -499,16 +377,18 @@ class Match:
             outcome = Outcome("*", f"error: {type(exc).__name__}: {exc}")
         finally:
             await self._shutdown(started)
-            summary = self._summary(outcome or Outcome("*", "aborted"))
+            final = outcome or Outcome("*", "aborted")
+            summary = self._summary(final, last_commit)
             with contextlib.suppress(Exception):
                 await asyncio.shield(
                     self._emit(
                         MatchEnded(
-                            self.match_id,
-                            self._now(),
-                            summary.outcome.result,
-                            summary.outcome.termination,
-                            summary.stats,
+                            match_id=self.match_id,
+                            t=self._now(),
+                            result=final.result,
+                            termination=final.termination,
+                            stats=summary.stats,
+                            max_plies=self.max_plies,
                         ),
                         durable=True,
                     )
@@ -518,22 +398,26 @@ class Match:
     async def _play_turn(self, last_commit: float) -> tuple[Outcome | None, float]:
         state = self.state
         mover = state.to_move
+        actor = self.seats[mover].actor
         turn_start = self.clock()
-        self._started_this_turn = 0
         self._depth2_this_turn = 0
-        self._wasted_this_turn = Usage()
-        self._publish(TurnStarted(self.match_id, self._now(), state.ply, mover, state.key()))
+        self._publish(TurnStarted(match_id=self.match_id, t=self._now(), ply=state.ply, side=mover))
 
-        adopted = self._branches.pop((mover, self._branch_key(mover, state)), None)
+        adopted = self.branches.adopt(mover, state)
         if adopted is not None:
             self._publish(
                 BranchAdopted(
-                    self.match_id, self._now(), adopted.id, state.ply, mover, adopted.task.done()
+                    match_id=self.match_id,
+                    t=self._now(),
+                    branch_id=adopted.id,
+                    ply=state.ply,
+                    side=mover,
+                    ready=adopted.task.done(),
                 )
             )
             branch = adopted
         else:
-            branch = self._start_branch(mover, state, speculative=False)
+            branch = self.branches.start(mover, state, speculative=False)
         was_ready = adopted is not None and adopted.task.done()
 
         speculating = self.policy.enabled and self.seats[1 - mover].speculator is not None
@@ -541,14 +425,23 @@ class Match:
         try:
             decision, branch = await self._real_decision(state, branch)
         finally:
+            self._current = None
             if spec_task is not None and not spec_task.done():
                 spec_task.cancel()
         hit = branch is adopted
 
         for attempt in decision.attempts:
-            self._publish(IllegalAttempt(self.match_id, self._now(), state.ply, mover, attempt))
+            self._publish(
+                IllegalAttempt(
+                    match_id=self.match_id,
+                    t=self._now(),
+                    ply=state.ply,
+                    side=mover,
+                    attempt=attempt,
+                )
+            )
         if decision.move is None or not state.is_legal(decision.move):
-            self._uncommitted_attempts += len(decision.attempts)
+            self._tail_attempts += len(decision.attempts)
             reason = decision.forfeit or (
                 "forfeit: illegal move" if decision.move is not None else "forfeit: no move"
             )
@@ -557,14 +450,16 @@ class Match:
         move = decision.move
         commit = self.clock()
         new_state = state.apply(move)
-        cancelled = self._prune(new_state.path)
+        cancelled = self.branches.prune(new_state.path)
+        waste = self.branches.take_waste()
         finished = branch.finished if branch.finished is not None else commit
         decision_s = finished - branch.started
-        wait_s = commit - turn_start
-        guessed = state.ply in self._guesses
+        wall_s = commit - last_commit
+        speculated = state.ply in self._guesses
         guesses = self._guesses.pop(state.ply, ())
         rank = next((i for i, g in enumerate(guesses, 1) if g.move == move), None)
-        self._decision_times[mover].append(decision_s)
+        if not actor.person:
+            self._decision_times[mover].append(decision_s)
         record = PlyRecord(
             ply=state.ply,
             side=mover,
@@ -572,40 +467,48 @@ class Match:
             san=state.format_move(move, "san"),
             fen_after=new_state.position(),
             decision_s=decision_s,
-            wait_s=wait_s,
-            saved_s=max(0.0, decision_s - wait_s) if hit else 0.0,
+            wait_s=commit - turn_start,
+            wall_s=wall_s,
+            saved_s=0.0 if actor.person else decision_s - wall_s,
             hit=hit,
             rank=rank,
+            speculated=speculated,
+            by_person=actor.person,
             guesses=guesses,
-            branches_started=self._started_this_turn,
+            branches_started=waste.started,
             branches_cancelled=cancelled,
+            branches_wasted=waste.wasted,
             usage=decision.usage,
-            wasted_usage=self._wasted_this_turn,
+            wasted_usage=waste.usage,
+            speculator_usage=self._take_speculator_usage(),
             attempts=decision.attempts,
             flagged=decision.flagged,
             raw=decision.raw,
-            commit_latency_s=(commit - last_commit) if hit and was_ready else None,
+            commit_latency_s=wall_s if hit and was_ready else None,
         )
-        if guessed:
-            self._speculated_plies += 1
-            self._predicted += rank is not None
         self.state = new_state
         self.records.append(record)
-        await self._emit(MoveCommitted(self.match_id, self._now(), record), durable=True)
+        await self._emit(
+            MoveCommitted(match_id=self.match_id, t=self._now(), record=record), durable=True
+        )
         for seat in self.seats:
             if seat.speculator is not None:
                 seat.speculator.observe(state, move)
         return None, commit
 
+    def _take_speculator_usage(self) -> Usage:
+        """The speculators' usage since the last call (each speculator counted once)."""
+        speculators = {id(s.speculator): s.speculator for s in self.seats if s.speculator}
+        total = sum((s.usage for s in speculators.values()), Usage())
+        seen, self._speculator_usage_seen = self._speculator_usage_seen, total
+        return _minus(total, seen)
+
     async def _shutdown(self, started: list[Actor | Speculator]) -> None:
-        for key, branch in list(self._branches.items()):
-            del self._branches[key]
-            self._discard(branch)
+        leftovers = self.branches.discard_all()
         pending = [t for t in self._tasks if not t.done()]
         for task in pending:
             task.cancel()
         # Cancelled work is awaited only here, at the end, so no task or process outlives the match.
-        leftovers = [t for t in self._cancelled if not t.done()]
         with contextlib.suppress(Exception):
             await asyncio.wait_for(
                 asyncio.gather(*pending, *leftovers, return_exceptions=True), timeout=10
@@ -616,24 +519,38 @@ class Match:
             except Exception:
                 log.exception("closing %s failed", part)
 
-    def _summary(self, outcome: Outcome) -> MatchSummary:
+    def _summary(self, outcome: Outcome, last_commit: float | None) -> MatchSummary:
+        waste = self.branches.take_waste()
+        # The time after the last commit counts when it produced the ending (a forfeit, an
+        # error); an aborted session's unfinished thinking is neither sequential nor wall time.
+        aborted = outcome.termination == "aborted"
+        tail_wall = 0.0 if last_commit is None or aborted else self.clock() - last_commit
         return MatchSummary(
             match_id=self.match_id,
             outcome=outcome,
-            records=self.records,
-            wall_s=(self.clock() - self._t0) if self._t0 else 0.0,
-            start_ply=self.start_state.ply,
-            moves=list(self.state.path),
-            branches_started=self._branches_started,
-            branches_wasted=self._branches_wasted,
-            wasted_usage=self._wasted,
-            speculated_plies=self._speculated_plies,
-            predicted_plies=self._predicted,
-            uncommitted_attempts=self._uncommitted_attempts,
-            speculator_usage=sum(
-                (s.speculator.usage for s in self.seats if s.speculator is not None), Usage()
+            records=tuple(self.records),
+            history=self.history,
+            tail=Tail(
+                wall_s=max(0.0, tail_wall),
+                branches_wasted=waste.wasted,
+                wasted_usage=waste.usage,
+                speculator_usage=self._take_speculator_usage(),
+                uncommitted_attempts=self._tail_attempts,
             ),
+            start_ply=self.start_state.ply,
+            moves=tuple(self.state.path),
         )
+
+
+def _minus(a: Usage, b: Usage) -> Usage:
+    cost = None if a.cost_usd is None or b.cost_usd is None else a.cost_usd - b.cost_usd
+    return Usage(
+        a.input_tokens - b.input_tokens,
+        a.output_tokens - b.output_tokens,
+        a.cached_tokens - b.cached_tokens,
+        a.reasoning_tokens - b.reasoning_tokens,
+        cost,
+    )
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

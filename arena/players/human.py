@@ -21,6 +21,7 @@ class HumanPlayer(Actor):
     """Decides by waiting for `submit` from the UI, for exactly the state being decided."""
 
     concurrency = 1
+    person = True
 
     def __init__(self, spec: str = "human", name: str = "you") -> None:
         self.spec = spec

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import PurePath
 from typing import ClassVar
@@ -14,8 +13,8 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
+from arena import config
 from arena.core.errors import ArenaError
-from arena.core.events import Event, MoveCommitted
 from arena.core.match import Match, MatchSummary
 from arena.store import Store
 from arena.tui.screens.dialogs import ConfirmScreen, HelpScreen
@@ -30,12 +29,11 @@ MatchFactory = Callable[[dict[str, str]], Awaitable[Match]]
 StartScreen = str | tuple[str, str] | None
 """`None` (home, or the live match), `"replays"`, or `("replay", match_id)`."""
 
-STATIC_ENV = "ARENA_TUI_STATIC"
 STOP_TIMEOUT_S = 10.0
 
 
 def static_from_env() -> bool:
-    return os.environ.get(STATIC_ENV, "") not in ("", "0")
+    return config.tui_static()
 
 
 class ArenaApp(App[None]):
@@ -145,7 +143,6 @@ class ArenaApp(App[None]):
         self._stopping = False
         await self.push_screen(screen)
         match.bus.subscribe(screen.feed)
-        match.bus.subscribe(self._stop_again_if_played_on)
         self.run_match(match)
         return screen
 
@@ -237,13 +234,16 @@ class ArenaApp(App[None]):
         if not workers:
             return
         self._stopping = True
-        if self.match is not None:
-            # Paused, a match that outlives the cancellation cannot start another turn.
-            self.match.paused.clear()
         if self.live is not None:
             self.live.stopping()
         self._match_stopped.clear()
-        for worker in workers:
+        if self.match is not None:
+            # The match ends itself (aborted, final record written) ...
+            self.match.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._match_stopped.wait(), timeout=STOP_TIMEOUT_S / 2)
+        # ... and cancelling its worker is the fallback for one that does not stop in time.
+        for worker in self._match_workers():
             worker.cancel()
         # Not `Worker.wait` under a timeout: that leaves an unretrieved WorkerCancelled behind
         # when the app exits first (a second ctrl+q).
@@ -252,21 +252,3 @@ class ArenaApp(App[None]):
 
     def _match_workers(self) -> list[Worker[object]]:
         return [w for w in self.workers if w.group == "match" and not w.is_finished]
-
-    def _stop_again_if_played_on(self, event: Event) -> None:
-        """Cancels the match again when it commits a move after it was cancelled.
-
-        A match awaiting a reply pre-computed for the move just played takes the cancellation of
-        that reply for a dropped guess and thinks afresh. Paused, it then stops before the next
-        turn, where a new cancellation lands; unless that move ended the game, in which case it
-        is already closing its players and must not be interrupted.
-        """
-        match = self.match
-        if not self._stopping or not isinstance(event, MoveCommitted) or match is None:
-            return
-        over = match.state.outcome() is not None or (
-            match.max_plies is not None and match.state.ply >= match.max_plies
-        )
-        if not over:
-            for worker in self._match_workers():
-                worker.cancel()

@@ -26,6 +26,14 @@ def seconds(value: float | None) -> str:
     return f"{minutes}m{secs:02d}s"
 
 
+def saving(saved_s: float, saved_pct: float) -> str:
+    """`saved 2.40s (20%)`, or `lost 1.10s (-9%)` when speculation cost time (the ledger's
+    saving: the same match without speculation against the wall clock)."""
+    if saved_s < 0:
+        return f"lost {seconds(-saved_s)} ({percent(saved_pct)})"
+    return f"saved {seconds(saved_s)} ({percent(saved_pct)})"
+
+
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}%"
 

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import time
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +33,8 @@ def _match(
         (Seat(white, specs[0]), Seat(black, specs[1])),
         policy=policy,
         max_plies=max_plies,
+        # The loop's clock: under `looptime` it is fake and exact.
+        clock=asyncio.get_running_loop().time,
     )
 
 
@@ -60,7 +64,7 @@ def test_lossless_same_game_with_and_without_speculation(
         m = _match(SeededActor(seed_w, 0.004), SeededActor(seed_b, 0.004), specs, policy, 16)
         summary = await m.run()
         assert not summary.outcome.termination.startswith("error"), summary.outcome
-        return summary.moves
+        return list(summary.moves)
 
     with_spec = asyncio.run(play(True))
     without = asyncio.run(play(False))
@@ -78,9 +82,9 @@ async def test_speculation_hits_and_tasks_do_not_leak() -> None:
         12,
     )
     summary = await m.run()
-    assert summary.stats["hit_rate"] == 1.0
-    assert summary.stats["hits"] >= 5
-    assert summary.stats["branches_started"] >= 12
+    assert summary.stats.hit_rate == 1.0
+    assert summary.stats.adopted_plies >= 5
+    assert summary.stats.branches_started >= 12
     assert {t for t in asyncio.all_tasks() if not t.done()} == {asyncio.current_task()}
 
 
@@ -126,8 +130,8 @@ async def test_losing_branches_are_cancelled_at_once_and_never_awaited() -> None
     summary = await m.run()
     # Each wrong-guess branch would take 30 s: the match finishing fast proves none was awaited.
     assert time.monotonic() - t0 < 5
-    walked = _walk_moves(summary.moves)
-    assert summary.moves == [
+    walked = _walk_moves(list(summary.moves))
+    assert list(summary.moves) == [
         chosen_move(1 if i % 2 == 0 else 2, s) for i, (_, s) in enumerate(walked)
     ]
     cancels = [(t, e) for t, e in events if isinstance(e, BranchCancelled)]
@@ -159,6 +163,7 @@ class FixedLatencyActor(SeededActor):
         return Decision(move=move, raw=move)
 
 
+@pytest.mark.looptime
 async def test_accounting_exact_saving_with_scripted_latencies() -> None:
     # White thinks 0.2 s, Black 0.1 s; Black's speculator always guesses White's move at once.
     # Every Black reply is then ready when White commits: 0.1 s saved per Black ply, no more.
@@ -173,16 +178,18 @@ async def test_accounting_exact_saving_with_scripted_latencies() -> None:
     summary = await m.run()
     stats = summary.stats
     black_plies = plies // 2
-    assert stats["hits"] == black_plies
-    assert abs(stats["saved_s"] - 0.1 * black_plies) < 0.03
-    assert abs(stats["sequential_s"] - (0.2 + 0.1) * black_plies) < 0.05
-    assert abs((stats["sequential_s"] - stats["wall_s"]) - stats["saved_s"]) < 0.05
+    assert stats.adopted_plies == black_plies
+    assert stats.saved_s == pytest.approx(0.1 * black_plies, abs=1e-6)
+    assert stats.sequential_s == pytest.approx((0.2 + 0.1) * black_plies, abs=1e-6)
+    assert stats.wall_s == pytest.approx(0.2 * black_plies, abs=1e-6)
+    assert stats.saved_s == pytest.approx(stats.sequential_s - stats.wall_s, abs=1e-6)
     for r in summary.records:
         if r.side == 1:
-            assert r.hit and r.wait_s < 0.02
+            assert r.hit and r.wait_s == pytest.approx(0.0, abs=1e-6)
+            assert r.saved_s == pytest.approx(0.1, abs=1e-6)
         else:
-            # Black's speculator foresaw every White move at rank 1.
-            assert not r.hit and r.saved_s == 0.0 and r.rank == 1
+            # Black's speculator foresaw every White move at rank 1; White's thinking is not saved.
+            assert not r.hit and r.saved_s == pytest.approx(0.0, abs=1e-6) and r.rank == 1
 
 
 class FaultyActor(SeededActor):
@@ -250,7 +257,7 @@ async def test_hanging_losing_branch_does_not_block() -> None:
     )
     summary = await asyncio.wait_for(m.run(), timeout=5)
     assert len(summary.moves) == 8
-    assert summary.stats["hits"] == 0
+    assert summary.stats.adopted_plies == 0
 
 
 class ExplodingActor(Actor):
@@ -284,7 +291,7 @@ async def test_cost_aware_policy_skips_unlikely_expensive_branches() -> None:
     policy = SpeculationPolicy(k=3, cost_aware=True, price_per_hour=10.0)
     m = _match(SeededActor(1, 0.005), Pricey(2, 0.005), (None, OracleSpeculator(1, 1.0)), policy, 6)
     summary = await m.run()
-    assert summary.stats["branches_started"] == 0
+    assert summary.stats.branches_started == 0
     assert not policy.worth(0.9, 60.0, 1.0) and policy.worth(0.9, 3600.0, 1.0)
     _ = Guess
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -26,10 +26,11 @@ from arena.core.events import (
     MoveCommitted,
     TurnStarted,
 )
+from arena.core.ledger import MatchStats
 from arena.core.match import Match, MatchSummary
 from arena.games.chess import ChessState
 from arena.players.human import HumanPlayer, IllegalMoveError
-from arena.tui.format import board_at, percent, san, san_line, seconds, side_name
+from arena.tui.format import board_at, percent, san, san_line, saving, seconds, side_name
 from arena.tui.screens.base import ArenaScreen
 from arena.tui.widgets.board import Board
 from arena.tui.widgets.latency import LatencyPanel
@@ -71,7 +72,7 @@ class LiveScreen(ArenaScreen):
     class MatchFinished(Message):
         """The match ended; `result` and `termination` as the runner reported them."""
 
-        def __init__(self, result: str, termination: str, stats: dict[str, Any]) -> None:
+        def __init__(self, result: str, termination: str, stats: MatchStats) -> None:
             super().__init__()
             self.result = result
             self.termination = termination
@@ -216,6 +217,16 @@ class LiveScreen(ArenaScreen):
     def _match_started(self, event: MatchStarted) -> None:
         white, black = event.players
         self._log(event, f"match {event.match_id}: {white} (White) vs {black} (Black)")
+        if event.history:
+            # A resumed match: its earlier plies keep their marks and count in the totals.
+            hits = {r.ply: r.hit for r in event.history}
+            first = self.state.ply - len(self.state.san_history)
+            self.query_one(MoveList).set_moves(
+                list(self.state.san_history),
+                [hits.get(first + i, False) for i in range(len(self.state.san_history))],
+            )
+            self.query_one(LatencyPanel).load(event.history)
+            self._log(event, f"resumed at ply {event.ply} with {len(event.history)} saved plies")
         for side, spec in enumerate(event.speculators):
             if spec:
                 self._log(event, f"{side_name(side)} guesses with {spec}")
@@ -235,7 +246,6 @@ class LiveScreen(ArenaScreen):
         if state is None:
             return
         board = state.board
-        self.query_one(LatencyPanel).guessed_on(event.ply)
         panel = self.query_one(SpeculationPanel)
         panel.guesses_made(event, board)
         guesser = self.match.seats[event.side].speculator
@@ -325,7 +335,7 @@ class LiveScreen(ArenaScreen):
         if record.side in self.human_sides:
             self._human_done()
         detail = f"thought {seconds(record.decision_s)}, waited {seconds(record.wait_s)}"
-        if record.hit:
+        if record.hit and record.saved_s > 0:
             detail += f", saved {seconds(record.saved_s)}"
         guessed = f"guessed #{record.rank}" if record.rank else "not guessed"
         self._log(
@@ -344,9 +354,8 @@ class LiveScreen(ArenaScreen):
         self.query_one(LatencyPanel).finish(event.stats)
         stats = event.stats
         summary = (
-            f"{event.result} · {event.termination} · {stats.get('plies', 0)} plies · "
-            f"saved {seconds(stats.get('saved_s'))} ({percent(stats.get('saved_pct'))}) · "
-            f"hit rate {percent(100 * float(stats.get('hit_rate', 0.0)))}"
+            f"{event.result} · {event.termination} · {stats.plies} plies · "
+            f"{saving(stats.saved_s, stats.saved_pct)} · hit rate {percent(100 * stats.hit_rate)}"
         )
         result = self.query_one("#result", Static)
         result.update(f"{event.result}  {event.termination}")
@@ -389,7 +398,7 @@ class LiveScreen(ArenaScreen):
 
     @property
     def paused(self) -> bool:
-        return not self.match.paused.is_set()
+        return self.match.paused
 
     def _update_status(self) -> None:
         white, black = (s.actor.spec or s.actor.name for s in self.match.seats)
@@ -420,9 +429,9 @@ class LiveScreen(ArenaScreen):
         if self.finished is not None:
             return
         if self.paused:
-            self.match.paused.set()
+            self.match.resume()
         else:
-            self.match.paused.clear()
+            self.match.pause()
         self._update_status()
 
     def action_flip(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -11,60 +11,21 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Label, Sparkline
 
-from arena.core.events import PlyRecord
-from arena.tui.format import percent, seconds
+from arena.core.ledger import MatchStats, PlyRecord
+from arena.tui.format import percent, saving, seconds
 
 
 class LatencyTotals:
-    """Running totals over the committed plies (and the match's own figures once it ends)."""
+    """The ledger over the plies shown (a resumed match's earlier plies included)."""
 
     def __init__(self) -> None:
         self.records: list[PlyRecord] = []
-        self.guessed: set[int] = set()
-        """Plies for which the waiting side's guesses arrived before the move was committed."""
-        self.final: dict[str, Any] | None = None
-        """The match's stats once it ended."""
+        self.final: MatchStats | None = None
+        """The match's own figures once it ended (they include the tail after the last ply)."""
 
     @property
-    def sequential_s(self) -> float:
-        return sum(r.decision_s for r in self.records)
-
-    @property
-    def wait_s(self) -> float:
-        return sum(r.wait_s for r in self.records)
-
-    @property
-    def saved_s(self) -> float:
-        return sum(r.saved_s for r in self.records)
-
-    @property
-    def saved_pct(self) -> float:
-        seq = self.sequential_s
-        return 100 * self.saved_s / seq if seq > 0 else 0.0
-
-    @property
-    def hits(self) -> int:
-        """Plies whose move came from a pre-computed reply."""
-        return sum(1 for r in self.records if r.hit)
-
-    @property
-    def speculated_plies(self) -> int:
-        if self.final is not None and "speculated_plies" in self.final:
-            return int(self.final["speculated_plies"])
-        return len(self.guessed & {r.ply for r in self.records})
-
-    @property
-    def predicted_plies(self) -> int:
-        """Of the speculated plies, those whose played move was among the guesses."""
-        if self.final is not None and "predicted_plies" in self.final:
-            return int(self.final["predicted_plies"])
-        return sum(1 for r in self.records if r.rank is not None and r.ply in self.guessed)
-
-    @property
-    def hit_rate(self) -> float | None:
-        """Percent of speculated plies whose move was guessed."""
-        n = self.speculated_plies
-        return 100 * self.predicted_plies / n if n else None
+    def stats(self) -> MatchStats:
+        return self.final or MatchStats.from_records(self.records)
 
 
 class LatencyTable(Widget):
@@ -94,7 +55,7 @@ class LatencyTable(Widget):
             text.append("\n")
             line = (
                 f"{r.ply + 1:>4}  {r.san:<7} {seconds(r.decision_s):>6}  {seconds(r.wait_s):>6}  "
-                f"{seconds(r.saved_s) if r.hit else '':>6}"
+                f"{seconds(r.saved_s) if r.hit and r.saved_s > 0 else '':>6}"
             )
             text.append(line, self._style("hit") if r.hit else Style())
             if r.hit:
@@ -102,21 +63,19 @@ class LatencyTable(Widget):
         for _ in range(room - len(shown)):
             text.append("\n")
         text.append("\n")
-        rate = totals.hit_rate
+        stats = totals.stats
+        rate = 100 * stats.hit_rate if stats.speculated_plies else None
         text.append(
-            f"thinking {seconds(totals.sequential_s)} · waited {seconds(totals.wait_s)} · "
-            f"saved {seconds(totals.saved_s)} ({percent(totals.saved_pct)})",
+            f"without speculation {seconds(stats.sequential_s)} · took {seconds(stats.wall_s)}"
+            f" · {saving(stats.saved_s, stats.saved_pct)}",
             self._style("total"),
         )
         text.append("\n")
-        hits = (
-            f"guessed {totals.predicted_plies}/{totals.speculated_plies} ({percent(rate)}) · "
-            f"instant {totals.hits}"
+        text.append(
+            f"guessed {stats.predicted_plies}/{stats.speculated_plies} ({percent(rate)}) · "
+            f"instant {stats.adopted_plies}",
+            self._style("total"),
         )
-        if totals.final is not None:
-            wall = totals.final.get("wall_s")
-            hits += f" · wall {seconds(float(wall))}" if wall is not None else ""
-        text.append(hits, self._style("total"))
         return text
 
 
@@ -134,15 +93,16 @@ class LatencyPanel(Vertical):
             yield Label("saved/ply ", id="latency-chart-label")
             yield Sparkline([], id="latency-spark")
 
-    def guessed_on(self, ply: int) -> None:
-        """The waiting side's guesses for `ply` arrived."""
-        self.totals.guessed.add(ply)
-
     def add_record(self, record: PlyRecord) -> None:
         self.totals.records.append(record)
         self._redraw()
 
-    def finish(self, stats: dict[str, Any]) -> None:
+    def load(self, records: tuple[PlyRecord, ...]) -> None:
+        """Shows the plies of a resumed match's earlier sessions."""
+        self.totals.records[:0] = records
+        self._redraw()
+
+    def finish(self, stats: MatchStats) -> None:
         self.totals.final = stats
         self._redraw()
 
@@ -151,7 +111,7 @@ class LatencyPanel(Vertical):
         spark = self.query_one(Sparkline)
         # One cell per ply, newest on the right, as many as fit.
         room = max(1, self.content_size.width - len("saved/ply ") - 1)
-        data = [r.saved_s for r in self.totals.records[-room:]]
+        data = [max(0.0, r.saved_s) for r in self.totals.records[-room:]]
         spark.styles.width = max(1, len(data))
         spark.data = data
 
