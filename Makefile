@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: play test check lint typecheck pytest stockfish setup clean
 
+# In a checkout the database stays in replays/ (an installed arena uses ~/.local/share/arena/).
 play: setup stockfish
-	$(BIN)/arena play
+	ARENA_DB="$${ARENA_DB:-replays/arena.db}" $(BIN)/arena play
 
 test: setup stockfish check
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from arena import config, data
 from arena.core.errors import ArenaError
 from arena.core.events import Event, MatchEnded, MatchStarted, MoveCommitted
 from arena.core.match import Match, MatchSummary
@@ -57,7 +58,13 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="arena", description="LLMs and engines play chess, fast.")
+    variables = "\n".join(f"  {name:<18} {text}" for name, text in config.VARIABLES.items())
+    parser = _Parser(
+        prog="arena",
+        description="LLMs and engines play chess, fast.",
+        epilog=f"environment:\n{variables}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     play = sub.add_parser("play", help="play a match (TUI unless --headless)")
@@ -66,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--fen", help="start position (FEN)")
     play.add_argument("--max-plies", type=int, help="stop after this many plies")
     play.add_argument("--seed", type=int, default=0, help="seed for random players")
-    play.add_argument("--db", help="SQLite database (default replays/arena.db or ARENA_DB)")
+    play.add_argument("--db", help=f"SQLite database (default ${config.DB}, else {_default_db()})")
     play.add_argument("--headless", action="store_true", help="no TUI; progress on stderr")
     play.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     _policy_args(play)
@@ -93,12 +100,19 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--db")
     export.add_argument("--out", help="write to this file instead of stdout")
 
-    sub.add_parser("profiles", help="list player profiles (engines/*.toml)")
+    sub.add_parser(
+        "profiles", help=f"list player profiles (shipped, and yours in {_user_profiles()})"
+    )
 
     bench = sub.add_parser("bench", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="bench_command", parser_class=_Parser)
     spec = bench_sub.add_parser("speculation", help="speculators on recorded games")
-    spec.add_argument("--trace", action="append", required=True, help="trace file (repeatable)")
+    traces = ", ".join(data.trace_names())
+    spec.add_argument(
+        "--trace",
+        action="append",
+        help=f"trace file or shipped trace name (repeatable; default all shipped: {traces})",
+    )
     spec.add_argument("--speculator", action="append", help="speculator spec (repeatable)")
     spec.add_argument("--k", default="1,2,3", help="comma-separated k values (default 1,2,3)")
     spec.add_argument("--time-scale", type=float, default=0.001, help="latency scale")
@@ -121,7 +135,7 @@ class _OneLine(logging.Formatter):
 
 def _setup_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
-    if not os.environ.get("ARENA_DEBUG"):
+    if not config.debug():
         handler.setFormatter(_OneLine())
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
 
@@ -172,6 +186,14 @@ async def _dispatch(command: str, args: argparse.Namespace) -> int:
     if command == "bench":
         return await _bench(args)
     raise ArenaError(f"unknown command {command!r}")
+
+
+def _default_db() -> str:
+    return str(config.default_db()).replace(str(Path.home()), "~", 1)
+
+
+def _user_profiles() -> str:
+    return str(config.user_profiles_default()).replace(str(Path.home()), "~", 1)
 
 
 def _plan_from_args(args: argparse.Namespace) -> tuple[MatchPlan, str | None]:
@@ -398,8 +420,9 @@ def _profiles() -> int:
 
 async def _bench(args: argparse.Namespace) -> int:
     if args.bench_command != "speculation":
-        raise ArenaError("usage: arena bench speculation --trace FILE [--speculator SPEC ...]")
+        raise ArenaError("usage: arena bench speculation [--trace FILE|NAME] [--speculator SPEC]")
     from arena.bench import run_speculation_bench
+    from arena.specs import trace_file
 
     try:
         ks = [int(k) for k in args.k.split(",") if k.strip()]
@@ -407,8 +430,9 @@ async def _bench(args: argparse.Namespace) -> int:
         raise ArenaError(f"--k takes numbers like 1,2,3, not {args.k!r}") from None
     policy = SpeculationPolicy(depth=args.depth, min_probability=args.min_prob)
     specs = args.speculator or ["stockfish", "trace-guesses"]
+    traces = [str(trace_file(t)) for t in args.trace or data.trace_names()]
     result = await run_speculation_bench(
-        args.trace, specs, ks, args.time_scale, policy, progress=_stderr_line
+        traces, specs, ks, args.time_scale, policy, progress=_stderr_line
     )
     if args.json:
         print(json.dumps(result.as_json()))

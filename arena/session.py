@@ -6,24 +6,24 @@ Shared by the headless CLI, the TUI, `arena resume` and tournaments.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from arena import config
 from arena.core.errors import ArenaError
 from arena.core.match import Match, Seat
 from arena.core.policy import SpeculationPolicy
 from arena.games.chess import ChessState
-from arena.specs import Context, build_actor, build_speculator
+from arena.specs import Context, build_actor, build_speculator, stored_spec
 from arena.store import MatchRecorder, Store
 
-DEFAULT_DB = Path("replays") / "arena.db"
-
-
 def default_db_path(explicit: str | None = None) -> Path:
-    """`--db`, then `ARENA_DB`, then `replays/arena.db`."""
-    return Path(explicit or os.environ.get("ARENA_DB") or DEFAULT_DB)
+    """`--db`, then `ARENA_DB`, then the per-user `config.default_db()`
+    (`~/.local/share/arena/arena.db`)."""
+    if explicit:
+        return Path(explicit).expanduser()
+    return config.db_override() or config.default_db()
 
 
 @dataclass(frozen=True)
@@ -145,10 +145,10 @@ async def prepare_match(
 async def _create_row(store: Store, match_id: str, plan: MatchPlan, start: ChessState) -> None:
     await store.create_match(
         match_id,
-        white_spec=plan.white,
-        black_spec=plan.black,
-        white_speculator=plan.white_speculator if plan.policy.enabled else None,
-        black_speculator=plan.black_speculator if plan.policy.enabled else None,
+        white_spec=stored_spec(plan.white),
+        black_spec=stored_spec(plan.black),
+        white_speculator=stored_spec(plan.white_speculator) if plan.policy.enabled else None,
+        black_speculator=stored_spec(plan.black_speculator) if plan.policy.enabled else None,
         start_fen=start.position(),
         max_plies=plan.max_plies,
         seed=plan.seed,

@@ -26,7 +26,7 @@ Options (values are strings from specs, or TOML values from profiles)
     backoff=S           first retry delay, doubling with jitter (default 1)
     retry_after_max=S   cap on a server's retry-after (default 60)
     price_in=D, price_out=D, price_cached=D
-                        dollars per million tokens, overriding assets/pricing.toml (a local
+                        dollars per million tokens, overriding arena/data/pricing.toml (a local
                         server is free only when told so: price_in=0,price_out=0)
 Player options (read by `arena.players.llm.LLMPlayer`, ignored here)
     tries=N, on_illegal=forfeit|random, legal=1, concurrency=N
@@ -197,7 +197,7 @@ def make_provider(
 
     `options` may also hold the player's options (see `options.PLAYER_OPTIONS`); any other
     unknown name is an `ArenaError`, as is a missing key for the official endpoints.
-    `prices` (a profile's `[prices]` table) overrides `assets/pricing.toml`.
+    `prices` (a profile's `[prices]` table) overrides `arena/data/pricing.toml`.
     """
     kind = kind.strip().lower()
     options = dict(options or {})

@@ -21,7 +21,7 @@ PROVIDER_OPTIONS: dict[str, str] = {
     "retries": "retries after a failed call: 429, 5xx, timeouts, connection errors (default 4)",
     "backoff": "first retry delay in seconds, doubling with jitter (default 1)",
     "retry_after_max": "cap in seconds on a server's retry-after (default 60)",
-    "price_in": "dollars per million input tokens (overrides assets/pricing.toml)",
+    "price_in": "dollars per million input tokens (overrides arena/data/pricing.toml)",
     "price_out": "dollars per million output tokens",
     "price_cached": "dollars per million cached input tokens",
 }

@@ -1,4 +1,4 @@
-"""Model prices in dollars per million tokens, from `assets/pricing.toml`.
+"""Model prices in dollars per million tokens, from the shipped `arena/data/pricing.toml`.
 
 An unknown model has no price: its costs are None (unknown), never zero. A local server is
 free only when its profile or spec says so (`[prices]` in the profile, or `price_in=0,price_out=0`).
@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from arena import data
 from arena.core.actor import Usage
 from arena.core.errors import ArenaError
 
-PRICING_FILE = Path(__file__).resolve().parents[2] / "assets" / "pricing.toml"
+PRICING_FILE = data.pricing_path()
 
 _SNAPSHOT = re.compile(r"(-\d{8}|-\d{4}-\d{2}-\d{2}|-latest|@\d{8})$")
 

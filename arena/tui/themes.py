@@ -6,12 +6,9 @@ monochrome theme also marks the last move and check by text style, in `widgets.t
 
 from __future__ import annotations
 
-import os
-
 from textual.theme import Theme
 
-THEME_ENV = "ARENA_THEME"
-"""Environment variable choosing the look at start: `dark`, `light` or `mono`."""
+from arena import config
 
 MONO = Theme(
     name="arena-mono",
@@ -64,13 +61,13 @@ def is_monochrome(theme: Theme) -> bool:
 
 def theme_from_env() -> tuple[str, str | None]:
     """The Textual theme `ARENA_THEME` names, and a warning when it names none."""
-    wanted = os.environ.get(THEME_ENV, "").strip().lower()
+    wanted = config.theme()
     if not wanted:
         return THEMES["dark"], None
     if wanted in THEMES:
         return THEMES[wanted], None
     choices = "|".join(THEMES)
-    return THEMES["dark"], f"{THEME_ENV}={wanted!r} is not one of {choices}: using dark"
+    return THEMES["dark"], f"{config.THEME}={wanted!r} is not one of {choices}: using dark"
 
 
 def next_theme(current: str) -> str:

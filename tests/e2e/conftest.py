@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TRACES = ROOT.parent / "shared" / "traces"
+TRACES = ROOT / "arena" / "data" / "traces"
+"""The recorded games shipped in the package (`trace:NAME` also finds them by name)."""
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -145,9 +145,8 @@ def test_killed_match_keeps_its_plies_and_resumes(tmp_path: Path) -> None:
 
 
 def test_bench_speculation_json(arena: Run) -> None:
-    trace = str(TRACES / "gpt5-4c277d18.jsonl")
     proc = arena(
-        "bench", "speculation", "--trace", trace, "--speculator", "stockfish:depth=4",
+        "bench", "speculation", "--trace", "gpt5-4c277d18", "--speculator", "stockfish:depth=4",
         "--speculator", "trace-guesses", "--k", "1,3", "--time-scale", "0.0002", "--json",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr

@@ -526,7 +526,7 @@ def test_split_model_url() -> None:
 def test_provider_from_spec_and_profiles(keys: None) -> None:
     local = provider_from_spec("openai", "llama3@http://127.0.0.1:9/v1", {"temperature": "0"})
     assert local.base_url == "http://127.0.0.1:9/v1" and local.prices is None
-    profiles = Path(__file__).resolve().parents[2] / "engines"
+    profiles = Path(__file__).resolve().parents[2] / "arena" / "data" / "profiles"
     seen = set()
     for path in sorted(profiles.glob("*.toml")):
         profile = tomllib.loads(path.read_text())
