@@ -18,6 +18,7 @@ from arena.games.chess import ChessState
 from arena.specs import Context, build_actor, build_speculator, stored_spec
 from arena.store import MatchRecorder, Store
 
+
 def default_db_path(explicit: str | None = None) -> Path:
     """`--db`, then `ARENA_DB`, then the per-user `config.default_db()`
     (`~/.local/share/arena/arena.db`)."""
