@@ -1,4 +1,12 @@
-"""The replay store: one aiosqlite connection, WAL, migrations tracked by `PRAGMA user_version`."""
+"""The replay store: one aiosqlite connection, WAL, migrations tracked by `PRAGMA user_version`.
+
+A ply's columns, its INSERT and its reads follow from `PlyRecord`'s fields (see `PLY_COLUMNS`);
+the migrations below are the frozen history of that schema, and a test checks they agree.
+
+One process writes a match at a time: it holds the match's *lease* (pid, host, a token and a
+heartbeat). A lease whose process is gone (dead pid, or no heartbeat for `LEASE_STALE_S`) is
+taken over; every ply write checks the token in its transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +14,22 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
+import math
+import os
 import secrets
+import socket
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+import time
+import types
+import typing
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Final, Self
 
 import aiosqlite
 
@@ -24,9 +40,12 @@ from arena.core.events import (
     BranchCancelled,
     BranchFinished,
     BranchStarted,
+    BranchStatus,
     Event,
-    PlyRecord,
 )
+from arena.core.ledger import MatchStats, PlyRecord
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the initial schema.
@@ -137,10 +156,74 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    # 2: a ply's columns follow PlyRecord (move, wall_s, speculated, by_person, branches_wasted,
+    # speculator usage); match leases. Old plies: their wait was their wall time.
+    (
+        "ALTER TABLE plies RENAME COLUMN uci TO move",
+        "ALTER TABLE plies ADD COLUMN wall_s REAL NOT NULL DEFAULT 0",
+        "UPDATE plies SET wall_s = wait_s",
+        "ALTER TABLE plies ADD COLUMN speculated INTEGER NOT NULL DEFAULT 0",
+        """
+        UPDATE plies SET speculated = (rank IS NOT NULL OR EXISTS (
+            SELECT 1 FROM predictions p WHERE p.match_id = plies.match_id AND p.ply = plies.ply))
+        """,
+        "ALTER TABLE plies ADD COLUMN by_person INTEGER NOT NULL DEFAULT 0",
+        """
+        UPDATE plies SET by_person = 1 WHERE EXISTS (
+            SELECT 1 FROM matches m WHERE m.id = plies.match_id
+            AND CASE plies.side WHEN 0 THEN m.white_spec ELSE m.black_spec END = 'human')
+        """,
+        "ALTER TABLE plies ADD COLUMN branches_wasted INTEGER NOT NULL DEFAULT 0",
+        "UPDATE plies SET branches_wasted = branches_cancelled",
+        "ALTER TABLE plies ADD COLUMN speculator_usage_json TEXT NOT NULL DEFAULT '{}'",
+        # No foreign key: a new match's lease is taken before its row is written.
+        """
+        CREATE TABLE leases (
+            match_id TEXT PRIMARY KEY,
+            token TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            acquired_at TEXT NOT NULL,
+            heartbeat REAL NOT NULL
+        )
+        """,
+        # A process killed mid-match left its branches running; nothing runs them now.
+        "UPDATE branches SET status = 'cancelled' WHERE status = 'running'",
+    ),
 )
 """Ordered schema steps; step i (1-based) is applied when `user_version` < i. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+LEASE_HEARTBEAT_S: Final = 15.0
+"""How often a process renews the leases it holds."""
+LEASE_STALE_S: Final = 120.0
+"""A lease not renewed for this long belongs to a process that is gone (or stuck)."""
+
+
+class StoreError(ArenaError):
+    """The replay database cannot be used as asked."""
+
+
+class MatchBusyError(StoreError):
+    """Another live process is playing (writing) this match."""
+
+
+class LeaseLostError(StoreError):
+    """This process's lease on a match was taken over; it must stop writing the match."""
+
+
+class MatchStatus(StrEnum):
+    """A match as listed. `interrupted` is computed on read: `running`, but nobody plays it."""
+
+    RUNNING = "running"
+    """Being played by a live process."""
+    FINISHED = "finished"
+    """Decided, or stopped at its ply limit."""
+    STOPPED = "stopped"
+    """Aborted or failed; `arena resume` continues it."""
+    INTERRUPTED = "interrupted"
+    """Its process died mid-match (kill -9, crash, power loss); `arena resume` continues it."""
 
 
 def new_match_id() -> str:
@@ -152,35 +235,129 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def _finite(value: Any) -> Any:
+    """`value` with every non-finite float (NaN, ±inf) replaced by None: strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(_finite(value), allow_nan=False, default=str)
+
+
+def _loads(text: str | None) -> Any:
+    """Stored JSON, or None when it is missing or unreadable."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError):
+        return None
+
+
 def _usage_json(usage: Usage) -> str:
-    return json.dumps(usage.as_dict())
+    return _dumps(usage.as_dict())
 
 
 def _usage(text: str | None) -> Usage:
-    if not text:
-        return Usage()
-    data = json.loads(text)
-    names = {f.name for f in dataclasses.fields(Usage)}
-    return Usage(**{k: v for k, v in data.items() if k in names})
+    return Usage.from_dict(_loads(text))
 
 
-def _cost(stats: Mapping[str, Any]) -> float | None:
-    """Dollars of a match from its stats: `cost_usd` if given, else the committed usage."""
-    if isinstance(stats.get("cost_usd"), int | float):
-        return float(stats["cost_usd"])
-    usage = stats.get("usage")
-    if not isinstance(usage, Mapping) or not usage:
-        return None
-    total = 0.0
-    for side in usage.values():
-        cost = side.get("cost_usd") if isinstance(side, Mapping) else None
-        if not isinstance(cost, int | float):
-            return None
-        total += cost
-    return total
+# -- a ply's columns, from PlyRecord ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class PlyColumn:
+    """How one `PlyRecord` field is stored in the `plies` table."""
+
+    field: str
+    """The `PlyRecord` field."""
+    name: str
+    """The column."""
+    sql_type: str
+    """`INTEGER`, `REAL` or `TEXT`."""
+    not_null: bool
+    to_db: Callable[[Any], Any]
+    from_db: Callable[[Any], Any]
+
+
+PLY_CHILD_TABLES: Final = {"guesses": "predictions", "attempts": "attempts"}
+"""`PlyRecord` fields stored as rows of their own table, not as columns."""
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _ply_column(name: str, hint: Any) -> PlyColumn:
+    args = typing.get_args(hint)
+    optional = typing.get_origin(hint) in (types.UnionType, typing.Union) and type(None) in args
+    base = next(a for a in args if a is not type(None)) if optional else hint
+    if base is Usage:
+        return PlyColumn(
+            field=name,
+            name=f"{name}_json",
+            sql_type="TEXT",
+            not_null=True,
+            to_db=_usage_json,
+            from_db=_usage,
+        )
+    types_ = {bool: "INTEGER", int: "INTEGER", float: "REAL", str: "TEXT"}
+    if base not in types_:
+        raise TypeError(f"PlyRecord.{name}: no column type for {hint!r}")
+    is_bool = base is bool
+    return PlyColumn(
+        field=name,
+        name=name,
+        sql_type=types_[base],
+        not_null=not optional,
+        to_db=(lambda v: None if v is None else int(v)) if is_bool else _identity,
+        from_db=(lambda v: None if v is None else bool(v)) if is_bool else _identity,
+    )
+
+
+def _ply_columns() -> tuple[PlyColumn, ...]:
+    hints = typing.get_type_hints(PlyRecord)
+    return tuple(
+        _ply_column(f.name, hints[f.name])
+        for f in dataclasses.fields(PlyRecord)
+        if f.name not in PLY_CHILD_TABLES
+    )
+
+
+PLY_COLUMNS: Final = _ply_columns()
+"""The `plies` table's columns besides `match_id`, one per `PlyRecord` field."""
+
+_PLY_INSERT: Final = (
+    f"INSERT INTO plies (match_id, {', '.join(c.name for c in PLY_COLUMNS)})"
+    f" VALUES ({', '.join('?' * (len(PLY_COLUMNS) + 1))})"
+)
+
+
+def _ply_values(match_id: str, record: PlyRecord) -> tuple[Any, ...]:
+    return (match_id, *(c.to_db(getattr(record, c.field)) for c in PLY_COLUMNS))
+
+
+def _ply_record(
+    row: sqlite3.Row, guesses: Sequence[Guess], attempts: Sequence[Attempt]
+) -> PlyRecord:
+    values = {c.field: c.from_db(row[c.name]) for c in PLY_COLUMNS}
+    return PlyRecord(**values, guesses=tuple(guesses), attempts=tuple(attempts))
+
+
+PlyRow = PlyRecord
+"""Plies read back from the store are the runner's own records (kept as a name for callers)."""
+
+
+# -- rows --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
 class MatchRow:
     """One match as listed and replayed."""
 
@@ -198,41 +375,48 @@ class MatchRow:
     policy: dict[str, Any]
     result: str | None
     termination: str | None
-    stats: dict[str, Any] | None
-    status: str
+    stats: MatchStats | None
+    """The match's accounting once a session of it ended; None before, or when unreadable."""
+    stats_unreadable: bool = False
+    """The stored stats could not be read (a damaged row); `stats` is None."""
+    status: MatchStatus
+    """As stored, except that a `running` match nobody plays reads as `interrupted`."""
     plies: int
-    saved_pct: float | None
-    cost_usd: float | None
+    lease_pid: int | None = None
+    """The process playing the match right now, if any."""
 
     @property
     def policy_json(self) -> str:
-        return json.dumps(self.policy)
+        return _dumps(self.policy)
+
+    @property
+    def saved_pct(self) -> float | None:
+        return None if self.stats is None else self.stats.saved_pct
+
+    @property
+    def cost_usd(self) -> float | None:
+        return None if self.stats is None else self.stats.cost_usd
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in (MatchStatus.INTERRUPTED, MatchStatus.STOPPED)
+
+    @property
+    def resume_command(self) -> str | None:
+        """The command that continues the match, when it can be continued."""
+        return f"arena resume {self.id}" if self.resumable else None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready fields (for `--json` listings)."""
-        return {"match_id": self.id, **dataclasses.asdict(self)}
-
-
-@dataclass(frozen=True)
-class PlyRow:
-    match_id: str
-    ply: int
-    side: int
-    uci: str
-    san: str
-    fen_after: str
-    decision_s: float
-    wait_s: float
-    saved_s: float
-    hit: bool
-    rank: int | None
-    branches_started: int
-    branches_cancelled: int
-    commit_latency_s: float | None
-    usage: Usage
-    wasted_usage: Usage
-    flagged: str | None
-    raw: str
+        """JSON-ready (strict: finite numbers only), for `--json` listings and exports."""
+        out: dict[str, Any] = {"match_id": self.id}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.as_dict() if isinstance(value, MatchStats) else value
+        out["status"] = str(self.status)
+        out["saved_pct"] = self.saved_pct
+        out["cost_usd"] = self.cost_usd
+        out["resume"] = self.resume_command
+        return typing.cast(dict[str, Any], _finite(out))
 
 
 @dataclass(frozen=True)
@@ -272,7 +456,7 @@ class BranchRow:
     depth: int
     started_t: float
     ended_t: float | None
-    status: str
+    status: BranchStatus
     move: str | None
     usage: Usage | None
     error: str | None
@@ -287,9 +471,84 @@ class EventRow:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True, kw_only=True)
+class Lease:
+    """The right to write one match, held by one process."""
+
+    match_id: str
+    token: str
+    pid: int
+    host: str
+
+
+_EVENT_FIELDS_NOT_STORED: Final = frozenset({"history"})
+"""`MatchStarted.history`: the plies of earlier sessions, which are rows already."""
+
+
+def _plain(value: Any) -> Any:
+    as_dict = getattr(value, "as_dict", None)
+    if callable(as_dict) and not isinstance(value, type):
+        return _plain(as_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def event_json(event: Event) -> str:
-    """An event as JSON (dataclasses become objects, tuples lists)."""
-    return json.dumps(dataclasses.asdict(event), default=str)
+    """An event as strict JSON (records and stats as their `as_dict`, tuples as lists)."""
+    data = {
+        f.name: _plain(getattr(event, f.name))
+        for f in dataclasses.fields(event)
+        if f.name not in _EVENT_FIELDS_NOT_STORED
+    }
+    return json.dumps(data, allow_nan=False, default=str)
+
+
+# -- leases ------------------------------------------------------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    except OSError:
+        return False
+    # A killed child its parent has not reaped yet is a zombie: gone for our purposes.
+    with contextlib.suppress(OSError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2] not in "ZX"
+    return True
+
+
+def _lease_live(pid: int, host: str, heartbeat: float, now: float | None = None) -> bool:
+    """Whether the process that holds a lease is still there (renewing it)."""
+    age = (time.time() if now is None else now) - heartbeat
+    if age > LEASE_STALE_S:
+        return False
+    return host != socket.gethostname() or _pid_alive(pid)
+
+
+class _Keep:
+    """`finish_match(max_plies=...)` left out: the stored limit stays."""
+
+
+KEEP: Final = _Keep()
+
+
+def _busy(match_id: str, pid: int, host: str) -> str:
+    where = "" if host == socket.gethostname() else f" on {host}"
+    return f"match {match_id} is being played by process {pid}{where}; stop it first, or wait"
 
 
 class Store:
@@ -301,19 +560,29 @@ class Store:
         self._closed = False
         # One connection serves every match in the process, so write transactions take turns.
         self._write_lock = asyncio.Lock()
+        self._leases: dict[str, Lease] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
     new_match_id = staticmethod(new_match_id)
 
     @classmethod
-    async def open(cls, path: str | Path) -> Store:
-        """Opens (creating if needed) the database at `path` and brings its schema up to date."""
+    async def open(cls, path: str | Path, *, create: bool = True) -> Store:
+        """Opens the database at `path` and brings its schema up to date.
+
+        With `create=False` (commands that only read) a missing file is an error rather than a
+        new, empty database.
+        """
+        if not create and not await asyncio.to_thread(_exists, path):
+            raise StoreError(
+                f"no replay database at {path}; check --db or ARENA_DB (play a match to create one)"
+            )
         try:
             where = await asyncio.to_thread(_prepare, path)
             conn = await aiosqlite.connect(where, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise _unwritable(path, exc) from None
+            raise _open_error(path, exc) from None
         conn.row_factory = sqlite3.Row
         store = cls(conn, where)
         try:
@@ -322,23 +591,43 @@ class Store:
             with contextlib.suppress(Exception):
                 await conn.close()
             if isinstance(exc, sqlite3.Error | OSError):
-                raise _unwritable(path, exc) from None
+                raise _open_error(path, exc) from None
             raise
         return store
 
     async def _setup(self) -> None:
         db = self._conn
         await db.execute("PRAGMA busy_timeout = 5000")
+        # Before anything that writes: WAL mode or our tables must never land in a foreign file.
+        await self._check_ours()
         await db.execute("PRAGMA foreign_keys = ON")
         await db.execute("PRAGMA journal_mode = WAL")
         # FULL syncs the WAL at every commit: a committed ply survives an OS crash too.
         await db.execute("PRAGMA synchronous = FULL")
         await self._migrate()
 
+    async def _check_ours(self) -> None:
+        version = await self.user_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"replay database {self.path} has schema version {version}, newer than this "
+                f"arena ({SCHEMA_VERSION}); upgrade arena or use another database"
+            )
+        if version == 0:
+            rows = await self._rows(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+            if rows:
+                names = ", ".join(str(r[0]) for r in rows[:4]) + (", ..." if len(rows) > 4 else "")
+                raise StoreError(
+                    f"{self.path} is not an arena replay database (it has other tables: {names});"
+                    " use another --db"
+                )
+
     async def _migrate(self) -> None:
         db = self._conn
         if await self.user_version() >= SCHEMA_VERSION:
-            await self._check_version()
             return
         # IMMEDIATE takes the write lock first, so two processes never apply the same step.
         await db.execute("BEGIN IMMEDIATE")
@@ -353,20 +642,22 @@ class Store:
             await db.rollback()
             raise
 
-    async def _check_version(self) -> None:
-        version = await self.user_version()
-        if version > SCHEMA_VERSION:
-            raise ArenaError(
-                f"replay database {self.path} has schema version {version}, newer than this "
-                f"arena ({SCHEMA_VERSION}); upgrade arena or use another database"
-            )
-
     async def user_version(self) -> int:
         return int(await self._scalar("PRAGMA user_version"))
 
     async def close(self) -> None:
+        """Closes the connection once the write in progress (if any) has committed."""
         if self._closed:
             return
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(BaseException):
+                await self._heartbeat
+            self._heartbeat = None
+        # Waiting for the lock means a ply or the end-of-match row being written lands whole.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                await self._write_lock.acquire()
         self._closed = True
         await self._conn.close()
 
@@ -398,8 +689,10 @@ class Store:
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         if self._closed:
-            raise ArenaError(f"replay database {self.path} is closed")
+            raise StoreError(f"replay database {self.path} is closed")
         async with self._write_lock:
+            if self._closed:
+                raise StoreError(f"replay database {self.path} is closed")
             db = self._conn
             await db.execute("BEGIN IMMEDIATE")
             try:
@@ -410,6 +703,94 @@ class Store:
                     await db.rollback()
                 raise
             await db.execute("COMMIT")
+
+    # -- leases -----------------------------------------------------------------------------
+
+    async def acquire_lease(self, match_id: str) -> Lease:
+        """Makes this process the match's one writer.
+
+        Raises `MatchBusyError` while another live process holds the lease; a lease whose process
+        is gone is taken over, and the branches it left `running` are marked `cancelled`.
+        """
+        held = self._leases.get(match_id)
+        if held is not None:
+            return held
+        lease = Lease(
+            match_id=match_id,
+            token=secrets.token_hex(8),
+            pid=os.getpid(),
+            host=socket.gethostname(),
+        )
+        async with self._transaction() as db:
+            async with db.execute(
+                "SELECT pid, host, heartbeat FROM leases WHERE match_id = ?", (match_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None and _lease_live(row["pid"], row["host"], row["heartbeat"]):
+                raise MatchBusyError(_busy(match_id, row["pid"], row["host"]))
+            await db.execute(
+                "INSERT OR REPLACE INTO leases (match_id, token, pid, host, acquired_at, heartbeat)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (match_id, lease.token, lease.pid, lease.host, _now(), time.time()),
+            )
+            # Nothing of this match runs now: what a dead process left running never finishes.
+            await db.execute(
+                "UPDATE branches SET status = ? WHERE match_id = ? AND status = ?",
+                (BranchStatus.CANCELLED, match_id, BranchStatus.RUNNING),
+            )
+        self._leases[match_id] = lease
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.get_running_loop().create_task(
+                self._renew_leases(), name="arena-store-leases"
+            )
+        return lease
+
+    async def release_lease(self, match_id: str) -> None:
+        """Gives up this process's lease on a match (a no-op if it holds none)."""
+        lease = self._leases.pop(match_id, None)
+        if lease is None or self._closed:
+            return
+        async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM leases WHERE match_id = ? AND token = ?", (match_id, lease.token)
+            )
+
+    def holds_lease(self, match_id: str) -> bool:
+        return match_id in self._leases
+
+    async def _renew_leases(self) -> None:
+        while self._leases and not self._closed:
+            await asyncio.sleep(LEASE_HEARTBEAT_S)
+            try:
+                async with self._transaction() as db:
+                    for lease in list(self._leases.values()):
+                        await db.execute(
+                            "UPDATE leases SET heartbeat = ? WHERE match_id = ? AND token = ?",
+                            (time.time(), lease.match_id, lease.token),
+                        )
+            except Exception as exc:
+                log.warning("could not renew match leases: %s: %s", type(exc).__name__, exc)
+
+    async def _check_lease(self, db: aiosqlite.Connection, match_id: str) -> None:
+        """Inside a write transaction: refuses to write a match another process plays."""
+        async with db.execute(
+            "SELECT token, pid, host, heartbeat FROM leases WHERE match_id = ?", (match_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        held = self._leases.get(match_id)
+        if held is not None:
+            if row is None or row["token"] != held.token:
+                self._leases.pop(match_id, None)
+                who = "" if row is None else f" by process {row['pid']} on {row['host']}"
+                raise LeaseLostError(
+                    f"match {match_id} was taken over{who}; this process stopped writing it"
+                )
+            await db.execute(
+                "UPDATE leases SET heartbeat = ? WHERE match_id = ? AND token = ?",
+                (time.time(), match_id, held.token),
+            )
+        elif row is not None and _lease_live(row["pid"], row["host"], row["heartbeat"]):
+            raise MatchBusyError(_busy(match_id, row["pid"], row["host"]))
 
     # -- writes -----------------------------------------------------------------------------
 
@@ -447,56 +828,37 @@ class Store:
                         start_fen,
                         max_plies,
                         seed,
-                        json.dumps(dict(policy), default=str),
+                        _dumps(dict(policy)),
                     ),
                 )
         except sqlite3.IntegrityError:
-            raise ArenaError(f"match {match_id} already exists in {self.path}") from None
+            raise StoreError(f"match {match_id} already exists in {self.path}") from None
 
     async def mark_running(self, match_id: str) -> None:
         """Marks a match as running again (a start or a resume)."""
         async with self._transaction() as db:
+            await self._check_lease(db, match_id)
             cur = await db.execute(
                 "UPDATE matches SET status = 'running', updated_at = ? WHERE id = ?",
                 (_now(), match_id),
             )
             if cur.rowcount == 0:
-                raise ArenaError(f"match {match_id} is not in {self.path}; create it first")
+                raise StoreError(f"match {match_id} is not in {self.path}; create it first")
 
     async def add_ply(self, match_id: str, record: PlyRecord) -> None:
-        """Writes one committed ply with its predictions and attempts, in one transaction."""
+        """Writes one committed ply with its predictions and attempts, in one transaction.
+
+        Raises `LeaseLostError` when another process took the match over, `MatchBusyError` when
+        this process holds no lease and a live one does.
+        """
         guesser = 1 - record.side
         async with self._transaction() as db:
+            await self._check_lease(db, match_id)
             # Re-recording a ply replaces it (and, by cascade, its predictions and attempts).
             await db.execute(
                 "DELETE FROM plies WHERE match_id = ? AND ply = ?", (match_id, record.ply)
             )
-            await db.execute(
-                "INSERT INTO plies (match_id, ply, side, uci, san, fen_after, decision_s, wait_s,"
-                " saved_s, hit, rank, branches_started, branches_cancelled, commit_latency_s,"
-                " usage_json, wasted_usage_json, flagged, raw)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    match_id,
-                    record.ply,
-                    record.side,
-                    record.move,
-                    record.san,
-                    record.fen_after,
-                    record.decision_s,
-                    record.wait_s,
-                    record.saved_s,
-                    int(record.hit),
-                    record.rank,
-                    record.branches_started,
-                    record.branches_cancelled,
-                    record.commit_latency_s,
-                    _usage_json(record.usage),
-                    _usage_json(record.wasted_usage),
-                    record.flagged,
-                    record.raw,
-                ),
-            )
+            await db.execute(_PLY_INSERT, _ply_values(match_id, record))
             await db.executemany(
                 "INSERT INTO predictions (match_id, ply, side, rank, move, probability, outcome)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -528,33 +890,36 @@ class Store:
         match_id: str,
         result: str,
         termination: str,
-        stats: Mapping[str, Any],
+        stats: MatchStats,
         *,
+        max_plies: int | _Keep | None = KEEP,
         status: str | None = None,
     ) -> None:
-        """Records how a match ended.
+        """Records how a session of a match ended, and gives up this process's lease.
 
-        `status` defaults to `finished` for a decided game or a reached ply limit, else `stopped`
+        `stats` covers the whole match (earlier sessions included). `max_plies` is the limit the
+        session ran under (a resume may raise it); left out, the stored one stays. `status`
+        defaults to `finished` for a decided game or a reached ply limit, else `stopped`
         (aborted or failed: a match that can be resumed).
         """
         if status is None:
             done = result != "*" or termination == "max plies"
-            status = "finished" if done else "stopped"
+            status = MatchStatus.FINISHED if done else MatchStatus.STOPPED
+        sets = "result = ?, termination = ?, stats_json = ?, status = ?, updated_at = ?"
+        params: list[Any] = [result, termination, _dumps(stats.as_dict()), str(status), _now()]
+        if not isinstance(max_plies, _Keep):
+            sets += ", max_plies = ?"
+            params.append(max_plies)
         async with self._transaction() as db:
-            cur = await db.execute(
-                "UPDATE matches SET result = ?, termination = ?, stats_json = ?, status = ?,"
-                " updated_at = ? WHERE id = ?",
-                (
-                    result,
-                    termination,
-                    json.dumps(dict(stats), default=str),
-                    status,
-                    _now(),
-                    match_id,
-                ),
-            )
+            await self._check_lease(db, match_id)
+            cur = await db.execute(f"UPDATE matches SET {sets} WHERE id = ?", (*params, match_id))
             if cur.rowcount == 0:
-                raise ArenaError(f"match {match_id} is not in {self.path}")
+                raise StoreError(f"match {match_id} is not in {self.path}")
+            lease = self._leases.pop(match_id, None)
+            if lease is not None:
+                await db.execute(
+                    "DELETE FROM leases WHERE match_id = ? AND token = ?", (match_id, lease.token)
+                )
 
     async def append_events(self, events: Iterable[Event]) -> None:
         """Appends events (and their effect on `branches`) in one transaction."""
@@ -579,8 +944,10 @@ class Store:
     # -- reads ------------------------------------------------------------------------------
 
     _MATCH_SELECT = (
-        "SELECT m.*, (SELECT COUNT(*) FROM plies p WHERE p.match_id = m.id) AS n_plies"
-        " FROM matches m"
+        "SELECT m.*, (SELECT COUNT(*) FROM plies p WHERE p.match_id = m.id) AS n_plies,"
+        " l.token AS lease_token, l.pid AS lease_pid, l.host AS lease_host,"
+        " l.heartbeat AS lease_heartbeat"
+        " FROM matches m LEFT JOIN leases l ON l.match_id = m.id"
     )
 
     async def list_matches(self, limit: int | None = None) -> list[MatchRow]:
@@ -589,17 +956,55 @@ class Store:
             f"{self._MATCH_SELECT} ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?",
             (-1 if limit is None else limit,),
         )
-        return [_match_row(r) for r in rows]
+        return [self._match_row(r) for r in rows]
 
     async def get_match(self, match_id: str) -> MatchRow | None:
         rows = await self._rows(f"{self._MATCH_SELECT} WHERE m.id = ?", (match_id,))
-        return _match_row(rows[0]) if rows else None
+        return self._match_row(rows[0]) if rows else None
+
+    def _match_row(self, r: sqlite3.Row) -> MatchRow:
+        stats_data = _loads(r["stats_json"])
+        unreadable = r["stats_json"] is not None and not isinstance(stats_data, dict)
+        stats = MatchStats.from_dict(stats_data) if isinstance(stats_data, dict) else None
+        policy = _loads(r["policy_json"])
+        lease_pid: int | None = None
+        if r["lease_token"] is not None:
+            ours = any(lease.token == r["lease_token"] for lease in self._leases.values())
+            if ours or _lease_live(r["lease_pid"], r["lease_host"], r["lease_heartbeat"]):
+                lease_pid = int(r["lease_pid"])
+        try:
+            status = MatchStatus(r["status"])
+        except ValueError:
+            status = MatchStatus.STOPPED
+        if status == MatchStatus.RUNNING and lease_pid is None:
+            status = MatchStatus.INTERRUPTED
+        return MatchRow(
+            id=r["id"],
+            created_at=r["created_at"],
+            updated_at=r["updated_at"],
+            game=r["game"],
+            white_spec=r["white_spec"],
+            black_spec=r["black_spec"],
+            white_speculator=r["white_speculator"],
+            black_speculator=r["black_speculator"],
+            start_fen=r["start_fen"],
+            max_plies=r["max_plies"],
+            seed=r["seed"],
+            policy=policy if isinstance(policy, dict) else {},
+            result=r["result"],
+            termination=r["termination"],
+            stats=stats,
+            stats_unreadable=unreadable,
+            status=status,
+            plies=r["n_plies"],
+            lease_pid=lease_pid,
+        )
 
     async def resolve_match_id(self, prefix: str) -> str:
         """The id of the one match whose id starts with `prefix`."""
         prefix = prefix.strip()
         if not prefix:
-            raise ArenaError("empty match id; `arena list` shows the saved matches")
+            raise StoreError("empty match id; `arena replays --json` lists the saved matches")
         if await self._scalar("SELECT 1 FROM matches WHERE id = ?", (prefix,)):
             return prefix
         rows = await self._rows(
@@ -607,37 +1012,26 @@ class Store:
             (len(prefix), prefix),
         )
         if not rows:
-            raise ArenaError(f"no match id starts with {prefix!r}; `arena replays` lists them")
+            raise StoreError(f"no match id starts with {prefix!r}; `arena replays` lists them")
         if len(rows) > 1:
             shown = ", ".join(r[0] for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
-            raise ArenaError(f"match id {prefix!r} is ambiguous ({shown}); type more of it")
+            raise StoreError(f"match id {prefix!r} is ambiguous ({shown}); type more of it")
         return str(rows[0][0])
 
-    async def get_plies(self, match_id: str) -> list[PlyRow]:
+    async def get_plies(self, match_id: str) -> list[PlyRecord]:
+        """The committed plies as the runner produced them (guesses and attempts included)."""
+        guesses: dict[int, list[Guess]] = {}
+        for p in await self.get_predictions(match_id):
+            guesses.setdefault(p.ply, []).append(Guess(p.move, p.probability))
+        attempts: dict[int, list[Attempt]] = {}
+        for a in await self.get_attempts(match_id):
+            attempts.setdefault(a.ply, []).append(Attempt(a.raw, a.parsed, a.error))
         rows = await self._rows("SELECT * FROM plies WHERE match_id = ? ORDER BY ply", (match_id,))
-        return [
-            PlyRow(
-                match_id=r["match_id"],
-                ply=r["ply"],
-                side=r["side"],
-                uci=r["uci"],
-                san=r["san"],
-                fen_after=r["fen_after"],
-                decision_s=r["decision_s"],
-                wait_s=r["wait_s"],
-                saved_s=r["saved_s"],
-                hit=bool(r["hit"]),
-                rank=r["rank"],
-                branches_started=r["branches_started"],
-                branches_cancelled=r["branches_cancelled"],
-                commit_latency_s=r["commit_latency_s"],
-                usage=_usage(r["usage_json"]),
-                wasted_usage=_usage(r["wasted_usage_json"]),
-                flagged=r["flagged"],
-                raw=r["raw"],
-            )
-            for r in rows
-        ]
+        return [_ply_record(r, guesses.get(r["ply"], ()), attempts.get(r["ply"], ())) for r in rows]
+
+    async def get_records(self, match_id: str) -> list[PlyRecord]:
+        """The committed plies (for resume and accounting); the same as `get_plies`."""
+        return await self.get_plies(match_id)
 
     async def get_predictions(self, match_id: str) -> list[PredictionRow]:
         rows = await self._rows(
@@ -672,7 +1066,7 @@ class Store:
                 depth=r["depth"],
                 started_t=r["started_t"],
                 ended_t=r["ended_t"],
-                status=r["status"],
+                status=BranchStatus(r["status"]),
                 move=r["move"],
                 usage=_usage(r["usage_json"]) if r["usage_json"] else None,
                 error=r["error"],
@@ -685,47 +1079,18 @@ class Store:
             "SELECT match_id, seq, t, kind, json FROM events WHERE match_id = ? ORDER BY seq",
             (match_id,),
         )
-        return [EventRow(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+        out = []
+        for r in rows:
+            data = _loads(r[4])
+            out.append(EventRow(r[0], r[1], r[2], r[3], data if isinstance(data, dict) else {}))
+        return out
 
     async def moves(self, match_id: str) -> list[str]:
         """The committed moves (UCI), in order."""
         rows = await self._rows(
-            "SELECT uci FROM plies WHERE match_id = ? ORDER BY ply", (match_id,)
+            "SELECT move FROM plies WHERE match_id = ? ORDER BY ply", (match_id,)
         )
         return [str(r[0]) for r in rows]
-
-    async def get_records(self, match_id: str) -> list[PlyRecord]:
-        """The committed plies as the runner produced them (for resume and accounting)."""
-        guesses: dict[int, list[Guess]] = {}
-        for p in await self.get_predictions(match_id):
-            guesses.setdefault(p.ply, []).append(Guess(p.move, p.probability))
-        attempts: dict[int, list[Attempt]] = {}
-        for a in await self.get_attempts(match_id):
-            attempts.setdefault(a.ply, []).append(Attempt(a.raw, a.parsed, a.error))
-        return [
-            PlyRecord(
-                ply=p.ply,
-                side=p.side,
-                move=p.uci,
-                san=p.san,
-                fen_after=p.fen_after,
-                decision_s=p.decision_s,
-                wait_s=p.wait_s,
-                saved_s=p.saved_s,
-                hit=p.hit,
-                rank=p.rank,
-                guesses=tuple(guesses.get(p.ply, ())),
-                branches_started=p.branches_started,
-                branches_cancelled=p.branches_cancelled,
-                usage=p.usage,
-                wasted_usage=p.wasted_usage,
-                attempts=tuple(attempts.get(p.ply, ())),
-                flagged=p.flagged,
-                raw=p.raw,
-                commit_latency_s=p.commit_latency_s,
-            )
-            for p in await self.get_plies(match_id)
-        ]
 
 
 _NEWEST_BRANCH = "id = (SELECT MAX(id) FROM branches WHERE match_id = ? AND branch_id = ?)"
@@ -735,7 +1100,7 @@ async def _branch_effect(db: aiosqlite.Connection, event: Event) -> None:
     if isinstance(event, BranchStarted):
         await db.execute(
             "INSERT INTO branches (match_id, branch_id, ply, side, path, guess, probability,"
-            " rank, depth, started_t, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+            " rank, depth, started_t, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 event.match_id,
                 event.branch_id,
@@ -747,15 +1112,17 @@ async def _branch_effect(db: aiosqlite.Connection, event: Event) -> None:
                 event.rank,
                 event.depth,
                 event.t,
+                BranchStatus.RUNNING,
             ),
         )
     elif isinstance(event, BranchFinished):
-        # An adopted branch that finishes later stays `adopted`.
+        # An adopted (or cancelled) branch that reports its end later keeps its status.
         await db.execute(
-            "UPDATE branches SET status = CASE status WHEN 'running' THEN 'finished'"
-            " ELSE status END, ended_t = ?, move = ?, usage_json = ?, error = ?"
-            f" WHERE {_NEWEST_BRANCH}",
+            "UPDATE branches SET status = CASE status WHEN ? THEN ? ELSE status END,"
+            f" ended_t = ?, move = ?, usage_json = ?, error = ? WHERE {_NEWEST_BRANCH}",
             (
+                BranchStatus.RUNNING,
+                BranchStatus.FINISHED,
                 event.t,
                 event.move,
                 _usage_json(event.usage),
@@ -766,41 +1133,24 @@ async def _branch_effect(db: aiosqlite.Connection, event: Event) -> None:
         )
     elif isinstance(event, BranchCancelled):
         await db.execute(
-            "UPDATE branches SET status = 'cancelled', ended_t = ?, usage_json = ?"
-            f" WHERE {_NEWEST_BRANCH}",
-            (event.t, _usage_json(event.usage), event.match_id, event.branch_id),
+            f"UPDATE branches SET status = ?, ended_t = ?, usage_json = ? WHERE {_NEWEST_BRANCH}",
+            (
+                BranchStatus.CANCELLED,
+                event.t,
+                _usage_json(event.usage),
+                event.match_id,
+                event.branch_id,
+            ),
         )
     elif isinstance(event, BranchAdopted):
         await db.execute(
-            f"UPDATE branches SET status = 'adopted' WHERE {_NEWEST_BRANCH}",
-            (event.match_id, event.branch_id),
+            f"UPDATE branches SET status = ? WHERE {_NEWEST_BRANCH}",
+            (BranchStatus.ADOPTED, event.match_id, event.branch_id),
         )
 
 
-def _match_row(r: sqlite3.Row) -> MatchRow:
-    stats = json.loads(r["stats_json"]) if r["stats_json"] else None
-    saved = stats.get("saved_pct") if isinstance(stats, dict) else None
-    return MatchRow(
-        id=r["id"],
-        created_at=r["created_at"],
-        updated_at=r["updated_at"],
-        game=r["game"],
-        white_spec=r["white_spec"],
-        black_spec=r["black_spec"],
-        white_speculator=r["white_speculator"],
-        black_speculator=r["black_speculator"],
-        start_fen=r["start_fen"],
-        max_plies=r["max_plies"],
-        seed=r["seed"],
-        policy=json.loads(r["policy_json"] or "{}"),
-        result=r["result"],
-        termination=r["termination"],
-        stats=stats,
-        status=r["status"],
-        plies=r["n_plies"],
-        saved_pct=float(saved) if isinstance(saved, int | float) else None,
-        cost_usd=_cost(stats) if isinstance(stats, dict) else None,
-    )
+def _exists(path: str | Path) -> bool:
+    return str(path) == ":memory:" or Path(path).expanduser().is_file()
 
 
 def _prepare(path: str | Path) -> str:
@@ -812,8 +1162,18 @@ def _prepare(path: str | Path) -> str:
     return str(where)
 
 
-def _unwritable(path: str | Path, exc: BaseException) -> ArenaError:
+def _open_error(path: str | Path, exc: BaseException) -> StoreError:
+    """One line that names what is wrong with the database file."""
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return ArenaError(
+    if isinstance(exc, sqlite3.DatabaseError):
+        if "not a database" in reason or "malformed" in reason:
+            return StoreError(
+                f"{path} is not an arena replay database ({reason}); use another --db"
+            )
+        if "locked" in reason or "busy" in reason:
+            return StoreError(
+                f"replay database {path} is locked by another program; close it or use another --db"
+            )
+    return StoreError(
         f"cannot open the replay database {path} ({reason}); choose a writable location"
     )

@@ -11,7 +11,9 @@ import chess.pgn
 from arena.core.errors import ArenaError
 from arena.store.db import MatchRow, Store
 
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
+"""2: plies are `PlyRecord.as_dict()` (`move`, not `uci`); the match's `status` may be
+`interrupted`, with a `resume` command."""
 
 
 async def _match(store: Store, match_id: str) -> MatchRow:
@@ -59,10 +61,13 @@ async def export_pgn(store: Store, match_id: str) -> str:
 
     node: chess.pgn.GameNode = game
     for ply in plies:
-        move = chess.Move.from_uci(ply.uci)
+        try:
+            move = chess.Move.from_uci(ply.move)
+        except ValueError:
+            move = chess.Move.null()
         if not board.is_legal(move):
             raise ArenaError(
-                f"match {match_id} has an illegal stored move {ply.uci} at ply {ply.ply}"
+                f"match {match_id} has an illegal stored move {ply.move} at ply {ply.ply}"
             )
         board.push(move)
         node = node.add_variation(move)
@@ -70,53 +75,29 @@ async def export_pgn(store: Store, match_id: str) -> str:
     return str(game) + "\n"
 
 
-def _jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 async def export_json(store: Store, match_id: str) -> dict[str, Any]:
-    """The match as a JSON-ready dict: metadata, stats, plies (guesses, attempts), branches."""
+    """The match as a JSON-ready dict (strict JSON): metadata, stats, plies, branches.
+
+    Each ply is `PlyRecord.as_dict()`: its fields, guesses and rejected attempts.
+    """
     match = await _match(store, match_id)
-    predictions: dict[int, list[dict[str, Any]]] = {}
-    for p in await store.get_predictions(match_id):
-        predictions.setdefault(p.ply, []).append(
-            {
-                "side": p.side,
-                "rank": p.rank,
-                "move": p.move,
-                "probability": p.probability,
-                "outcome": p.outcome,
-            }
-        )
-    attempts: dict[int, list[dict[str, Any]]] = {}
-    for a in await store.get_attempts(match_id):
-        attempts.setdefault(a.ply, []).append(
-            {"n": a.n, "raw": a.raw, "parsed": a.parsed, "error": a.error}
-        )
-    plies: list[dict[str, Any]] = []
-    for row in await store.get_plies(match_id):
-        ply = _jsonable(row)
-        del ply["match_id"]
-        ply["predictions"] = predictions.get(row.ply, [])
-        ply["attempts"] = attempts.get(row.ply, [])
-        plies.append(ply)
+    plies = [record.as_dict() for record in await store.get_plies(match_id)]
     branches = []
     for b in await store.get_branches(match_id):
-        branch = _jsonable(b)
+        branch = {f.name: getattr(b, f.name) for f in dataclasses.fields(b)}
         del branch["match_id"]
+        branch["path"] = list(b.path)
+        branch["status"] = str(b.status)
+        branch["usage"] = None if b.usage is None else b.usage.as_dict()
         branches.append(branch)
-    meta = _jsonable(match)
+    meta = match.as_dict()
     stats = meta.pop("stats")
     return {
         "format": "arena-match",
         "version": EXPORT_VERSION,
         "match": meta,
         "stats": stats,
-        "moves": [p["uci"] for p in plies],
+        "moves": [p["move"] for p in plies],
         "plies": plies,
         "branches": branches,
     }

@@ -48,7 +48,11 @@ class MatchRecorder:
         elif isinstance(event, MatchEnded):
             await asyncio.shield(
                 self.store.finish_match(
-                    event.match_id, event.result, event.termination, event.stats
+                    event.match_id,
+                    event.result,
+                    event.termination,
+                    event.stats,
+                    max_plies=event.max_plies,
                 )
             )
             await self.flush()
@@ -75,9 +79,14 @@ class MatchRecorder:
             await self._queue.join()
 
     async def aclose(self) -> None:
-        """Writes what is queued, then stops the background task."""
+        """Writes what is queued, stops the background task and gives up the match's lease."""
         self._closed = True
         await self.flush()
+        if self.match_id is not None and self.store.holds_lease(self.match_id):
+            try:
+                await self.store.release_lease(self.match_id)
+            except Exception as exc:  # a lease left behind goes stale with its process
+                log.warning("could not release the lease of %s: %s", self.match_id, exc)
         if self._task is not None:
             self._task.cancel()
             try:

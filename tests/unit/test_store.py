@@ -34,11 +34,18 @@ from arena.core.events import (
     MatchEnded,
     MatchStarted,
     MoveCommitted,
-    PlyRecord,
     TurnStarted,
 )
+from arena.core.ledger import MatchStats, PlyRecord
 from arena.games.chess import START_FEN, ChessState
-from arena.store import MatchRecorder, Store, export_json, export_pgn, new_match_id
+from arena.store import (
+    MatchRecorder,
+    MatchStatus,
+    Store,
+    export_json,
+    export_pgn,
+    new_match_id,
+)
 from arena.store.db import MIGRATIONS, SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,14 +71,19 @@ def make_records(moves: list[str], start_fen: str = START_FEN) -> list[PlyRecord
                 fen_after=after.position(),
                 decision_s=1.25 + i / 7,
                 wait_s=0.5 + i / 11,
+                wall_s=0.6 + i / 13,
                 saved_s=0.75 if guessed else 0.0,
                 hit=guessed,
                 rank=2 if guessed else None,
+                speculated=i != 5,
+                by_person=i == 6,
                 guesses=guesses,
                 branches_started=len(guesses),
                 branches_cancelled=len(guesses) - int(guessed),
+                branches_wasted=len(guesses),
                 usage=Usage(100 + i, 20 + i, 5, 3, None if i == 4 else 0.001 * i),
                 wasted_usage=Usage(7, 1, 0, 0, 0.0001),
+                speculator_usage=Usage(30 + i, 4, 0, 0, 0.0002),
                 attempts=(Attempt(f"I play {legal[2]}??", None, "not a move"),) if i == 1 else (),
                 flagged="random fallback" if i == 3 else None,
                 raw=f"raw output {i}\nwith a second line",
@@ -107,7 +119,7 @@ async def test_round_trip(store: Store) -> None:
     await create(store, "m1")
     for record in records:
         await store.add_ply("m1", record)
-    stats = {"saved_pct": 37.5, "usage": {"white": {"cost_usd": 0.01}, "black": {"cost_usd": 0.02}}}
+    stats = MatchStats.from_records(records)
     await store.finish_match("m1", "1-0", "checkmate", stats)
 
     assert await store.get_records("m1") == records
@@ -122,15 +134,16 @@ async def test_round_trip(store: Store) -> None:
     assert (match.start_fen, match.max_plies, match.seed) == (START_FEN, 200, 42)
     assert match.policy == {"k": 3, "depth": 1}
     assert (match.result, match.termination, match.status) == ("1-0", "checkmate", "finished")
-    assert match.stats == stats
+    assert match.stats == stats and not match.stats_unreadable
     assert match.plies == len(SCHOLAR)
-    assert match.saved_pct == 37.5
-    assert match.cost_usd == pytest.approx(0.03)
+    assert match.saved_pct == stats.saved_pct
+    assert match.cost_usd is None  # ply 4's price is unknown
 
     plies = await store.get_plies("m1")
     assert [p.san for p in plies] == list(ChessState.from_moves(START_FEN, SCHOLAR).san_history)
     assert plies[-1].san == "Qxf7#"
     assert plies[4].usage.cost_usd is None
+    assert plies == records  # the store reads plies back as the runner's records
 
     predictions = await store.get_predictions("m1")
     first = [p for p in predictions if p.ply == 0]
@@ -158,14 +171,18 @@ async def test_unfinished_and_stopped_status(store: Store) -> None:
     await create(store, "run")
     await create(store, "stop")
     await create(store, "cap")
-    await store.finish_match("stop", "*", "aborted", {})
-    await store.finish_match("cap", "*", "max plies", {"saved_pct": 0.0})
+    await store.acquire_lease("run")
+    await store.finish_match("stop", "*", "aborted", MatchStats())
+    await store.finish_match("cap", "*", "max plies", MatchStats(saved_pct=0.0))
     rows = {m.id: m for m in await store.list_matches()}
-    assert rows["run"].status == "running"
+    assert rows["run"].status == MatchStatus.RUNNING == "running"
+    assert rows["run"].lease_pid == os.getpid() and rows["run"].resume_command is None
     assert rows["run"].result is None and rows["run"].stats is None
     assert rows["run"].saved_pct is None and rows["run"].cost_usd is None
     assert rows["stop"].status == "stopped"
-    assert rows["cap"].status == "finished"
+    assert rows["stop"].resume_command == "arena resume stop"
+    assert rows["cap"].status == "finished" and rows["cap"].resume_command is None
+    await store.acquire_lease("stop")
     await store.mark_running("stop")
     assert (await store.get_match("stop")).status == "running"  # type: ignore[union-attr]
 
@@ -290,7 +307,7 @@ async def test_pgn_export(store: Store) -> None:
     await create(store, "m1")
     for record in records:
         await store.add_ply("m1", record)
-    await store.finish_match("m1", "1-0", "checkmate", {})
+    await store.finish_match("m1", "1-0", "checkmate", MatchStats())
     match = await store.get_match("m1")
     assert match is not None
 
@@ -343,17 +360,38 @@ async def test_json_export(store: Store) -> None:
     await create(store, "m1")
     for record in records:
         await store.add_ply("m1", record)
-    await store.append_events([BranchStarted("m1", 0.1, 1, 1, 1, ("e2e4",), "e2e4", 0.5, 1, 1)])
-    await store.finish_match("m1", "1-0", "checkmate", {"saved_pct": 12.0})
+    await store.append_events(
+        [
+            BranchStarted(
+                match_id="m1",
+                t=0.1,
+                branch_id=1,
+                ply=1,
+                side=1,
+                path=("e2e4",),
+                guess="e2e4",
+                probability=0.5,
+                rank=1,
+                depth=1,
+            )
+        ]
+    )
+    stats = MatchStats(plies=7, saved_pct=12.0, wall_s=float("inf"))
+    await store.finish_match("m1", "1-0", "checkmate", stats)
 
-    data = json.loads(json.dumps(await export_json(store, "m1")))
+    data = json.loads(json.dumps(await export_json(store, "m1"), allow_nan=False))
     assert data["match"]["id"] == "m1" and data["match"]["result"] == "1-0"
-    assert data["stats"] == {"saved_pct": 12.0}
+    assert data["version"] == 2
+    # A non-finite figure is stored as null (strict JSON) and reads back as its default.
+    stored = await store._scalar("SELECT stats_json FROM matches WHERE id = 'm1'")
+    assert "Infinity" not in stored and json.loads(stored)["wall_s"] is None
+    assert data["stats"]["saved_pct"] == 12.0 and data["stats"]["wall_s"] == 0.0
     assert data["moves"] == SCHOLAR
     assert len(data["plies"]) == 7
     ply1 = data["plies"][1]
-    assert ply1["uci"] == "e7e5" and ply1["san"] == "e5"
-    assert [p["outcome"] for p in ply1["predictions"]] == ["miss", "hit"]
+    assert ply1 == records[1].as_dict()
+    assert ply1["move"] == "e7e5" and ply1["san"] == "e5"
+    assert [g["move"] for g in ply1["guesses"]][1] == "e7e5"
     assert ply1["attempts"][0]["error"] == "not a move"
     assert ply1["usage"]["input_tokens"] == 101
     assert data["branches"][0]["path"] == ["e2e4"] and data["branches"][0]["status"] == "running"
@@ -363,20 +401,81 @@ def match_events(match_id: str) -> list[object]:
     """A turn with three speculative branches: one adopted, one cancelled, one failed."""
     record = make_records(SCHOLAR[:2])
     return [
-        TurnStarted(match_id, 0.01, 0, 0, "k0"),
-        GuessesMade(match_id, 0.02, 0, 1, (Guess("e2e4", 0.6), Guess("d2d4", 0.3)), 0.01),
-        BranchStarted(match_id, 0.03, 1, 1, 1, ("e2e4",), "e2e4", 0.6, 1, 1),
-        BranchStarted(match_id, 0.04, 2, 1, 1, ("d2d4",), "d2d4", 0.3, 2, 1),
-        BranchStarted(match_id, 0.05, 3, 1, 1, ("g1f3",), "g1f3", 0.1, 3, 1),
-        BranchFinished(match_id, 0.06, 3, 1, 1, None, 0.01, Usage(), "RuntimeError: boom"),
-        MoveCommitted(match_id, 0.5, record[0]),
-        BranchCancelled(match_id, 0.51, 2, 1, 1, 0.47),
-        TurnStarted(match_id, 0.52, 1, 1, "k1"),
-        BranchAdopted(match_id, 0.53, 1, 1, 1, False),
-        IllegalAttempt(match_id, 0.6, 1, 1, Attempt("Ke2", None, "illegal")),
+        TurnStarted(match_id=match_id, t=0.01, ply=0, side=0),
+        GuessesMade(
+            match_id=match_id,
+            t=0.02,
+            ply=0,
+            side=1,
+            guesses=(Guess("e2e4", 0.6), Guess("d2d4", 0.3)),
+            predict_s=0.01,
+        ),
+        BranchStarted(
+            match_id=match_id,
+            t=0.03,
+            branch_id=1,
+            ply=1,
+            side=1,
+            path=("e2e4",),
+            guess="e2e4",
+            probability=0.6,
+            rank=1,
+            depth=1,
+        ),
+        BranchStarted(
+            match_id=match_id,
+            t=0.04,
+            branch_id=2,
+            ply=1,
+            side=1,
+            path=("d2d4",),
+            guess="d2d4",
+            probability=0.3,
+            rank=2,
+            depth=1,
+        ),
+        BranchStarted(
+            match_id=match_id,
+            t=0.05,
+            branch_id=3,
+            ply=1,
+            side=1,
+            path=("g1f3",),
+            guess="g1f3",
+            probability=0.1,
+            rank=3,
+            depth=1,
+        ),
+        BranchFinished(
+            match_id=match_id,
+            t=0.06,
+            branch_id=3,
+            ply=1,
+            side=1,
+            move=None,
+            duration_s=0.01,
+            usage=Usage(),
+            error="RuntimeError: boom",
+        ),
+        MoveCommitted(match_id=match_id, t=0.5, record=record[0]),
+        BranchCancelled(match_id=match_id, t=0.51, branch_id=2, ply=1, side=1, running_s=0.47),
+        TurnStarted(match_id=match_id, t=0.52, ply=1, side=1),
+        BranchAdopted(match_id=match_id, t=0.53, branch_id=1, ply=1, side=1, ready=False),
+        IllegalAttempt(
+            match_id=match_id, t=0.6, ply=1, side=1, attempt=Attempt("Ke2", None, "illegal")
+        ),
         # The adopted branch finishes after adoption: it stays adopted.
-        BranchFinished(match_id, 0.9, 1, 1, 1, "e7e5", 0.87, USAGE),
-        MoveCommitted(match_id, 0.91, record[1]),
+        BranchFinished(
+            match_id=match_id,
+            t=0.9,
+            branch_id=1,
+            ply=1,
+            side=1,
+            move="e7e5",
+            duration_s=0.87,
+            usage=USAGE,
+        ),
+        MoveCommitted(match_id=match_id, t=0.91, record=record[1]),
     ]
 
 
@@ -385,9 +484,17 @@ async def test_recorder_as_journal_and_subscriber(store: Store) -> None:
     bus = EventBus()
     recorder = MatchRecorder(store)
     bus.subscribe(recorder)
-    await store.finish_match("m1", "*", "aborted", {})  # as if a resume: started again below
+    await store.finish_match("m1", "*", "aborted", MatchStats())  # a resume starts it again
+    await store.acquire_lease("m1")  # as `prepare_match` does
 
-    started = MatchStarted("m1", 0.0, ("a", "b"), ("c", None), START_FEN, 0)
+    started = MatchStarted(
+        match_id="m1",
+        t=0.0,
+        players=("a", "b"),
+        speculators=("c", None),
+        start_fen=START_FEN,
+        ply=0,
+    )
     await recorder.record(started)
     assert (await store.get_match("m1")).status == "running"  # type: ignore[union-attr]
     bus.publish(started)
@@ -397,7 +504,14 @@ async def test_recorder_as_journal_and_subscriber(store: Store) -> None:
             # Durable: on disk when `record` returns, before anything else is awaited.
             assert (await store.moves("m1"))[-1] == event.record.move
         bus.publish(event)  # type: ignore[arg-type]
-    ended = MatchEnded("m1", 1.0, "*", "max plies", {"plies": 2, "saved_pct": 50.0})
+    ended = MatchEnded(
+        match_id="m1",
+        t=1.0,
+        result="*",
+        termination="max plies",
+        stats=MatchStats(plies=2, saved_pct=50.0),
+        max_plies=2,
+    )
     await recorder.record(ended)
     # `record(MatchEnded)` flushed what the bus had queued so far.
     assert len(await store.get_events("m1")) == 1 + len(match_events("m1"))
@@ -405,8 +519,9 @@ async def test_recorder_as_journal_and_subscriber(store: Store) -> None:
     await recorder.aclose()
 
     match = await store.get_match("m1")
-    assert match is not None
+    assert match is not None and not store.holds_lease("m1")
     assert (match.status, match.termination, match.saved_pct) == ("finished", "max plies", 50.0)
+    assert match.max_plies == 2  # the limit the session ran under, not the one it was created with
     assert await store.moves("m1") == SCHOLAR[:2]
     events = await store.get_events("m1")
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
@@ -415,7 +530,7 @@ async def test_recorder_as_journal_and_subscriber(store: Store) -> None:
     guesses = next(e for e in events if e.kind == "GuessesMade").data["guesses"]
     assert guesses == [{"move": "e2e4", "probability": 0.6}, {"move": "d2d4", "probability": 0.3}]
     committed = next(e for e in events if e.kind == "MoveCommitted")
-    assert committed.data["record"]["move"] == "e2e4"
+    assert committed.data["record"] == make_records(SCHOLAR[:2])[0].as_dict()
     assert committed.data["record"]["usage"]["input_tokens"] == 100
 
     branches = {b.branch_id: b for b in await store.get_branches("m1")}
@@ -431,8 +546,23 @@ async def test_recorder_resumed_match_gets_new_branch_rows(store: Store) -> None
     await create(store, "m1")
     for _ in range(2):  # two runs of the same match; branch ids restart at 1
         async with MatchRecorder(store) as recorder:
-            recorder(BranchStarted("m1", 0.1, 1, 0, 0, (), "e2e4", 0.5, 1, 1))
-            recorder(BranchCancelled("m1", 0.2, 1, 0, 0, 0.1))
+            recorder(
+                BranchStarted(
+                    match_id="m1",
+                    t=0.1,
+                    branch_id=1,
+                    ply=0,
+                    side=0,
+                    path=(),
+                    guess="e2e4",
+                    probability=0.5,
+                    rank=1,
+                    depth=1,
+                )
+            )
+            recorder(
+                BranchCancelled(match_id="m1", t=0.2, branch_id=1, ply=0, side=0, running_s=0.1)
+            )
     branches = await store.get_branches("m1")
     assert [(b.branch_id, b.status) for b in branches] == [(1, "cancelled"), (1, "cancelled")]
     assert [e.seq for e in await store.get_events("m1")] == [1, 2, 3, 4]
@@ -442,9 +572,11 @@ async def test_recorder_for_one_match_ignores_others(store: Store) -> None:
     await create(store, "m1")
     await create(store, "m2")
     async with MatchRecorder(store, "m1") as recorder:
-        recorder(TurnStarted("m1", 0.1, 0, 0, "k"))
-        recorder(TurnStarted("m2", 0.2, 0, 0, "k"))
-        await recorder.record(MoveCommitted("m2", 0.3, make_records(SCHOLAR[:1])[0]))
+        recorder(TurnStarted(match_id="m1", t=0.1, ply=0, side=0))
+        recorder(TurnStarted(match_id="m2", t=0.2, ply=0, side=0))
+        await recorder.record(
+            MoveCommitted(match_id="m2", t=0.3, record=make_records(SCHOLAR[:1])[0])
+        )
     assert [e.t for e in await store.get_events("m1")] == [0.1]
     assert await store.get_events("m2") == [] and await store.moves("m2") == []
 
@@ -452,7 +584,16 @@ async def test_recorder_for_one_match_ignores_others(store: Store) -> None:
 async def test_recorder_unknown_match_is_refused_at_start(store: Store) -> None:
     recorder = MatchRecorder(store)
     with pytest.raises(ArenaError, match="create it first"):
-        await recorder.record(MatchStarted("ghost", 0.0, ("a", "b"), (None, None), START_FEN, 0))
+        await recorder.record(
+            MatchStarted(
+                match_id="ghost",
+                t=0.0,
+                players=("a", "b"),
+                speculators=(None, None),
+                start_fen=START_FEN,
+                ply=0,
+            )
+        )
 
 
 async def test_recorder_bad_event_does_not_cost_the_batch(
@@ -460,9 +601,9 @@ async def test_recorder_bad_event_does_not_cost_the_batch(
 ) -> None:
     await create(store, "m1")
     recorder = MatchRecorder(store)
-    recorder(TurnStarted("m1", 0.1, 0, 0, "k"))
-    recorder(TurnStarted("ghost", 0.2, 0, 0, "k"))  # foreign key violation
-    recorder(TurnStarted("m1", 0.3, 1, 1, "k"))
+    recorder(TurnStarted(match_id="m1", t=0.1, ply=0, side=0))
+    recorder(TurnStarted(match_id="ghost", t=0.2, ply=0, side=0))  # foreign key violation
+    recorder(TurnStarted(match_id="m1", t=0.3, ply=1, side=1))
     with caplog.at_level(logging.WARNING, logger="arena.store.recorder"):
         await recorder.aclose()
     assert [e.t for e in await store.get_events("m1")] == [0.1, 0.3]
@@ -483,12 +624,12 @@ async def test_recorder_never_raises_into_the_match(
         for event in match_events("m1"):
             bus.publish(event)  # type: ignore[arg-type]
         await recorder.flush()
-        bus.publish(TurnStarted("m1", 2.0, 2, 0, "k"))
+        bus.publish(TurnStarted(match_id="m1", t=2.0, ply=2, side=0))
         await recorder.aclose()
     assert recorder.failed == len(match_events("m1")) + 1
     assert "dropped" in caplog.text
     # The bus kept the recorder: it never raised.
-    bus.publish(TurnStarted("m1", 3.0, 3, 0, "k"))
+    bus.publish(TurnStarted(match_id="m1", t=3.0, ply=3, side=0))
     assert bus._subscribers == [recorder]
     # Events after `aclose` are ignored, without a task or an error.
     assert recorder.failed == len(match_events("m1")) + 1
@@ -500,7 +641,7 @@ async def test_recorder_subscriber_is_non_blocking(store: Store) -> None:
     # Called synchronously with many events: it only queues them.
     t = time.perf_counter()
     for i in range(2000):
-        recorder(TurnStarted("m1", i / 1000, i, i % 2, "k"))
+        recorder(TurnStarted(match_id="m1", t=i / 1000, ply=i, side=i % 2))
     queued_s = time.perf_counter() - t
     assert await store.get_events("m1") == []  # nothing was written while we did not yield
     await recorder.aclose()
@@ -511,7 +652,8 @@ async def test_recorder_subscriber_is_non_blocking(store: Store) -> None:
 CRASH_SCRIPT = textwrap.dedent(
     """
     import asyncio, sys
-    from arena.core.events import MoveCommitted, PlyRecord
+    from arena.core.events import MoveCommitted
+    from arena.core.ledger import PlyRecord
     from arena.core.actor import Usage
     from arena.games.chess import ChessState
     from arena.store import MatchRecorder, Store
@@ -529,10 +671,11 @@ CRASH_SCRIPT = textwrap.dedent(
             moves = sorted(state.legal_moves())
             move = moves[(n * 7919) % len(moves)]
             after = state.apply(move)
-            record = PlyRecord(n, state.to_move, move, state.format_move(move), after.position(),
-                               0.1, 0.1, 0.0, False, None, (), 0, 0, Usage(), Usage(),
+            record = PlyRecord(ply=n, side=state.to_move, move=move, san=state.format_move(move),
+                               fen_after=after.position(), decision_s=0.1, wait_s=0.1, wall_s=0.1,
+                               saved_s=0.0, hit=False, rank=None, speculated=False,
                                raw="x" * 2000)
-            await recorder.record(MoveCommitted("crash", 0.0, record))
+            await recorder.record(MoveCommitted(match_id="crash", t=0.0, record=record))
             n += 1
             print(f"ply {n}", flush=True)
             state = after
@@ -579,7 +722,9 @@ def test_a_killed_process_loses_no_committed_ply(tmp_path: Path) -> None:
         async with await Store.open(path) as store:
             assert await store._scalar("PRAGMA integrity_check") == "ok"
             match = await store.get_match("crash")
-            assert match is not None and match.status == "running"
+            # Its process is gone: it reads as interrupted, with the command that continues it.
+            assert match is not None and match.status == "interrupted"
+            assert match.resume_command == "arena resume crash"
             plies = await store.get_plies("crash")
             assert len(plies) >= printed
             assert [p.ply for p in plies] == list(range(len(plies)))
@@ -589,8 +734,8 @@ def test_a_killed_process_loses_no_committed_ply(tmp_path: Path) -> None:
             for p in plies:
                 if state.outcome() is not None:
                     state = ChessState.from_fen()
-                assert state.is_legal(p.uci)
-                state = state.apply(p.uci)
+                assert state.is_legal(p.move)
+                state = state.apply(p.move)
                 assert p.fen_after == state.position()
 
     asyncio.run(check())

@@ -40,6 +40,7 @@ async def test_a_real_match_is_recorded(tmp_path: Path) -> None:
         await store.create_match(
             "live", "first:a", "first:b", "oracle", "oracle", START_FEN, 12, None, {"k": 2}
         )
+        await store.acquire_lease("live")
         bus = EventBus()
         async with MatchRecorder(store) as recorder:
             bus.subscribe(recorder)
@@ -55,13 +56,14 @@ async def test_a_real_match_is_recorded(tmp_path: Path) -> None:
             summary = await match.run()
         assert recorder.failed == 0
 
-        assert await store.moves("live") == summary.moves
+        assert await store.moves("live") == list(summary.moves)
         assert len(summary.moves) == 12
-        assert await store.get_records("live") == summary.records
+        assert await store.get_records("live") == list(summary.records)
         row = await store.get_match("live")
         assert row is not None
         assert (row.status, row.termination, row.plies) == ("finished", "max plies", 12)
-        assert row.stats is not None and row.stats["plies"] == 12
+        assert row.stats == summary.stats and row.stats.plies == 12
+        assert row.max_plies == 12 and not store.holds_lease("live")
         branches = await store.get_branches("live")
         statuses = {b.status for b in branches}
         assert "adopted" in statuses
