@@ -32,7 +32,7 @@ TUI_STATIC: Final = "ARENA_TUI_STATIC"
 """Any value but empty or `0`: the TUI stops clocks, spinners and blinking (stable screenshots)."""
 
 VARIABLES: Final[dict[str, str]] = {
-    DB: "the match database (default: see `arena play --help`)",
+    DB: "the match database (default ~/.local/share/arena/arena.db, see XDG_DATA_HOME)",
     STOCKFISH: "path to the Stockfish binary",
     PROFILES: "folder of your own player profiles (NAME.toml)",
     DEBUG: "1 keeps tracebacks in diagnostics",
