@@ -97,7 +97,7 @@ class ReplayScreen(ArenaScreen):
         board = chess.Board(match.start_fen)
         boards = [board.copy(stack=False)]
         for ply in plies:
-            board.push(chess.Move.from_uci(ply.uci))
+            board.push(chess.Move.from_uci(ply.move))
             boards.append(board.copy(stack=False))
         self.boards = boards
         self.plies = plies
@@ -134,7 +134,7 @@ class ReplayScreen(ArenaScreen):
         n = self.position
         ply = self.plies[n - 1] if n > 0 else None
         board = self.boards[n]
-        self.query_one(Board).set_position(board.fen(), ply.uci if ply else None)
+        self.query_one(Board).set_position(board.fen(), ply.move if ply else None)
         self.query_one(MoveList).current = n - 1 if n > 0 else None
         self.query_one(PlyDetail).show(
             self.match,

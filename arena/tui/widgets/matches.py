@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from arena.store import MatchRow
+from arena.store import MatchRow, MatchStatus
 from arena.tui.format import cost
 
 
@@ -30,6 +30,8 @@ def _date(row: MatchRow) -> str:
 
 
 def _result(row: MatchRow) -> str:
+    if row.status == MatchStatus.INTERRUPTED:
+        return f"interrupted: {row.resume_command}"
     if row.result is None:
         return row.status
     return f"{row.result} {row.termination or ''}".strip()

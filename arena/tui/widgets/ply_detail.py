@@ -11,7 +11,7 @@ from textual.app import RenderResult
 from textual.widget import Widget
 
 from arena.store import BranchRow, MatchRow, PlyRow, PredictionRow
-from arena.tui.format import percent, san, seconds, side_name, usage_line
+from arena.tui.format import percent, san, saving, seconds, side_name, usage_line
 from arena.tui.widgets.speculation import probability_bar
 
 BRANCH_WORDS = {
@@ -69,16 +69,20 @@ class PlyDetail(Widget):
             text.append(f"  (guesses with {match.black_speculator})", self._style("dim"))
         result = f"{match.result} {match.termination or ''}" if match.result else match.status
         text.append(f"\n\nResult: {result} · {match.plies} plies\n")
-        stats = match.stats or {}
-        if stats:
-            thinking = seconds(stats.get("sequential_s"))
-            wall = seconds(stats.get("wall_s"))
-            saved = f"{seconds(stats.get('saved_s'))} ({percent(stats.get('saved_pct'))})"
-            text.append(f"thinking {thinking} · wall {wall} · saved {saved}\n")
-            rate = stats.get("hit_rate")
-            if rate is not None:
-                text.append(f"hit rate {percent(100 * float(rate))}")
-                text.append(f" · instant replies {stats.get('hits', 0)}\n")
+        if match.resume_command:
+            text.append(f"continue it with: {match.resume_command}\n", self._style("miss"))
+        stats = match.stats
+        if stats is not None:
+            thinking = seconds(stats.sequential_s)
+            wall = seconds(stats.wall_s)
+            text.append(
+                f"thinking {thinking} · wall {wall} · {saving(stats.saved_s, stats.saved_pct)}\n"
+            )
+            if stats.speculated_plies:
+                text.append(f"hit rate {percent(100 * stats.hit_rate)}")
+                text.append(f" · instant replies {stats.adopted_plies}\n")
+        elif match.stats_unreadable:
+            text.append("stats unreadable (a damaged row)\n", self._style("dim"))
         text.append("\n→ steps through the plies", self._style("dim"))
 
     def _ply(self, text: Text, ply: PlyRow, board: chess.Board) -> None:
@@ -98,7 +102,7 @@ class PlyDetail(Widget):
         if self.predictions:
             text.append(f"\n{guesser} guessed\n", self._style("title"))
             for p in self.predictions:
-                hit = p.move == ply.uci
+                hit = p.move == ply.move
                 text.append(f" #{p.rank} {san(board, p.move):<7} {100 * p.probability:>3.0f}% ")
                 text.append(probability_bar(p.probability))
                 text.append(" hit" if hit else " miss", self._style("hit" if hit else "miss"))
@@ -118,7 +122,7 @@ class PlyDetail(Widget):
                 text.append(f" after {guess:<7} → {reply:<7} ")
                 text.append(word, self._style(style))
                 text.append("\n")
-        if ply.raw and ply.raw != ply.uci:
+        if ply.raw and ply.raw != ply.move:
             raw = " ".join(ply.raw.split())
             text.append(f"\nraw: {raw[:300]}", self._style("dim"))
 
