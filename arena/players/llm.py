@@ -6,19 +6,26 @@
 may mix provider and player options). Player options:
 
     tries=N                 answers asked per move (default 3); each rejected answer is told why
-                            (`Nf7` is illegal here: ... Legal moves: ...) and tries again
+                            (`Nf7` is illegal here: ... FEN ... Legal moves: ...) and tries
+                            again; the retry quotes only the end of the last rejected answer,
+                            so the conversation never outgrows the model's context
     on_illegal=forfeit      after the last rejected answer the player forfeits (default) ...
     on_illegal=random       ... or plays a random legal move, seeded by the state, flagged
                             `random fallback`
     legal=1                 lists the legal moves (SAN) in the prompt (default 0)
     concurrency=N           decisions in flight at once, speculative ones included (default 8)
+    move_timeout=S          seconds for the whole move over all tries; when they run out the
+                            call is abandoned and `on_illegal` applies (default: none beyond each
+                            call's `timeout`)
 
-A provider that still fails after its retries raises `ProviderError`; the match ends with
-`error: <reason>`.
+A request the model refuses as longer than its context counts as a bad answer: the next try
+sends the prompt alone with half the answer limit. A provider that still fails after its retries
+raises `ProviderError`; the match ends with `error: <reason>`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
 import statistics
@@ -29,13 +36,22 @@ from arena.core.actor import Actor, Attempt, Decision, Usage
 from arena.core.errors import ArenaError
 from arena.core.game import GameState
 from arena.games.chess import ChessState
-from arena.players.prompt import build_chess_prompt, feedback, find_claim, parse_claim
-from arena.providers import ChatRequest, Message, Provider
+from arena.players.prompt import (
+    NO_ANSWER,
+    build_chess_prompt,
+    feedback,
+    find_claim,
+    parse_claim,
+    retry_conversation,
+)
+from arena.providers import ChatRequest, ContextLengthError, Provider
 from arena.providers import options as opt
 
+__all__ = ["NO_ANSWER", "ON_ILLEGAL", "LLMPlayer"]
+
 ON_ILLEGAL = ("forfeit", "random")
-NO_ANSWER = "(no answer)"
-"""Stands in for an empty answer in the retry conversation (providers reject empty turns)."""
+MIN_ANSWER_TOKENS = 64
+"""The smallest answer limit a context refusal shrinks the request to."""
 
 
 class LLMPlayer(Actor):
@@ -52,6 +68,7 @@ class LLMPlayer(Actor):
         on_illegal: str | None = None,
         show_legal: bool | None = None,
         concurrency: int | None = None,
+        move_timeout: float | None = None,
     ) -> None:
         options = dict(options or {})
         self.provider = provider
@@ -71,6 +88,10 @@ class LLMPlayer(Actor):
         if concurrency is None:
             concurrency = opt.integer(options, "concurrency", Actor.concurrency, minimum=1)
         self.concurrency = concurrency or Actor.concurrency
+        if move_timeout is None:
+            move_timeout = opt.number(options, "move_timeout", None, minimum=0.001)
+        self.move_timeout = move_timeout
+        """Seconds for a whole move over all tries, or None."""
         self._costs: deque[float] = deque(maxlen=64)
         self._rates: deque[float] = deque(maxlen=64)
         """Output tokens per second of past calls (for estimating cancelled calls)."""
@@ -89,12 +110,37 @@ class LLMPlayer(Actor):
     async def decide(self, state: GameState) -> Decision:
         board = _chess(state)
         system, user = self.prompt(board)
-        messages: list[Message] = [{"role": "user", "content": user}]
         attempts: list[Attempt] = []
         usage = Usage()
         raw, model = "", self.model
+        rejected: str | None = None
+        said: str | None = None
+        max_tokens: int | None = None
+        timed_out = False
+        deadline = None
+        if self.move_timeout is not None:
+            deadline = asyncio.get_running_loop().time() + self.move_timeout
         for _ in range(self.max_tries):
-            response = await self.provider.complete(ChatRequest(system, list(messages)))
+            messages = retry_conversation(user, rejected, said)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    response = await self.provider.complete(
+                        ChatRequest(system, messages, max_tokens=max_tokens)
+                    )
+            except ContextLengthError as exc:
+                # Too long for the model: ask again with the prompt alone and less room.
+                max_tokens = max(MIN_ANSWER_TOKENS, (max_tokens or self.provider.max_tokens) // 2)
+                note = f"{exc}; asked again with the prompt alone and max_tokens={max_tokens}"
+                attempts.append(Attempt("", None, note))
+                rejected = said = None
+                continue
+            except TimeoutError:
+                assert self.move_timeout is not None
+                attempts.append(
+                    Attempt("", None, f"no move within move_timeout={self.move_timeout:g}s")
+                )
+                timed_out = True
+                break
             usage = usage + response.usage
             model = response.raw_model or model
             if response.elapsed_s > 0 and response.usage.output_tokens > 0:
@@ -105,22 +151,16 @@ class LLMPlayer(Actor):
             if move is not None:
                 info = _info(model, len(attempts) + 1)
                 return self._done(Decision(move, raw, tuple(attempts), usage, info=info))
-            said = feedback(board, claim)
+            rejected, said = raw, feedback(board, claim, cut_off=response.truncated)
             attempts.append(Attempt(raw, claim, said))
-            messages += [
-                {"role": "assistant", "content": raw.strip() or NO_ANSWER},
-                {"role": "user", "content": said},
-            ]
         info = _info(model, len(attempts))
         tried = tuple(attempts)
         if self.on_illegal == "random":
             fallback = self._fallback(board)
-            return self._done(
-                Decision(fallback, raw, tried, usage, flagged="random fallback", info=info)
-            )
-        return self._done(
-            Decision(None, raw, tried, usage, forfeit="forfeit: illegal move", info=info)
-        )
+            flag = "random fallback" + (" (out of time)" if timed_out else "")
+            return self._done(Decision(fallback, raw, tried, usage, flagged=flag, info=info))
+        reason = "forfeit: out of time" if timed_out else "forfeit: illegal move"
+        return self._done(Decision(None, raw, tried, usage, forfeit=reason, info=info))
 
     def _fallback(self, state: ChessState) -> str:
         """A legal move that depends only on this player's configuration and the state."""
@@ -137,9 +177,10 @@ class LLMPlayer(Actor):
     def fingerprint(self) -> str:
         """Provider, model and every option that shapes a decision; never the key."""
         legal = ",legal=1" if self.show_legal else ""
+        limit = f",move_timeout={self.move_timeout:g}" if self.move_timeout is not None else ""
         return (
             f"{self.provider.fingerprint()}|tries={self.max_tries},"
-            f"on_illegal={self.on_illegal}{legal}"
+            f"on_illegal={self.on_illegal}{legal}{limit}"
         )
 
     def expected_cost_usd(self) -> float:

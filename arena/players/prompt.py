@@ -202,11 +202,55 @@ def _why_illegal(state: ChessState, claim: str) -> str:
     return "it is not a move in SAN (like Nf3) or UCI (like g1f3)"
 
 
-def feedback(state: ChessState, claim: str | None) -> str:
-    """What a rejected answer is told before it tries again (a pure function of its input)."""
+def feedback(state: ChessState, claim: str | None, *, cut_off: bool = False) -> str:
+    """What a rejected answer is told before it tries again (a pure function of its input).
+
+    It restates what is needed, the position, the legal moves and the answer format, because
+    the retry conversation keeps only the end of the rejected answer (`retry_conversation`).
+    `cut_off`: the answer stopped at the answer limit before naming a move.
+    """
+    side = "White" if state.to_move == 0 else "Black"
     legal = ", ".join(legal_sans(state))
-    if claim is None:
-        head = f"I could not find your move. End your reply with a final line `{ANSWER_FORMAT}`."
-    else:
+    if claim is not None:
         head = f"`{claim}` is illegal here: {_why_illegal(state, claim)}."
-    return f"{head}\nLegal moves: {legal}\nReply again, ending with the line `{ANSWER_FORMAT}`."
+    elif cut_off:
+        head = (
+            "Your reply was cut off at the answer limit before it named a move. Think briefly "
+            f"this time and end with the line `{ANSWER_FORMAT}`."
+        )
+    else:
+        head = f"I could not find your move. End your reply with a final line `{ANSWER_FORMAT}`."
+    return (
+        f"{head}\nYou play {side}. FEN: {state.position()}\nLegal moves: {legal}\n"
+        f"Reply again, briefly, ending with the line `{ANSWER_FORMAT}`."
+    )
+
+
+ANSWER_QUOTE_CHARS = 300
+"""How much of a rejected answer the retry conversation quotes back (its end, where the move
+line is): enough to show the model what it said, never enough to outgrow the context."""
+NO_ANSWER = "(no answer)"
+"""Stands in for an empty answer in the retry conversation (providers reject empty turns)."""
+
+
+def quoted_answer(raw: str) -> str:
+    """The end of a rejected answer, as the retry conversation quotes it back."""
+    text = raw.strip()
+    if not text:
+        return NO_ANSWER
+    if len(text) <= ANSWER_QUOTE_CHARS:
+        return text
+    return "[…] " + text[-ANSWER_QUOTE_CHARS:].lstrip()
+
+
+def retry_conversation(user: str, rejected: str | None, said: str | None) -> list[dict[str, str]]:
+    """The turns of a try: the prompt, then (after a rejected answer) the end of that answer and
+    the feedback it got. Only the last rejected answer is quoted, so the conversation has the
+    same bounded size on every try, however many tries there are."""
+    turns = [{"role": "user", "content": user}]
+    if said is not None:
+        turns += [
+            {"role": "assistant", "content": quoted_answer(rejected or "")},
+            {"role": "user", "content": said},
+        ]
+    return turns

@@ -10,18 +10,22 @@ Kinds
     ollama          `openai` at http://127.0.0.1:11434/v1 unless a base URL is given
 
 Keys come from the environment only: the kind's variable, or the profile's `api_key_env`. A key
-is never logged, stored, printed or put in an error message.
+is never logged, stored, printed or put in an error message: every known key value is redacted
+from answers and errors (`redact`), and sending one over plain http to a host that is not this
+machine is warned about on stderr.
 
 Options (values are strings from specs, or TOML values from profiles)
-    max_tokens=N        output limit per call (anthropic default 4096 + thinking budget)
+    max_tokens=N        answer limit per call, always sent (default by kind of model, see
+                        `arena.providers.defaults`: 1024 plain, 8192+ reasoning/thinking)
     temperature=T       sampling temperature (anthropic: not with thinking)
     thinking=N|adaptive anthropic extended thinking: budget tokens (>= 1024) or adaptive
     effort=LEVEL        anthropic output effort: low|medium|high|xhigh|max
-    cache=1|0           anthropic prompt caching of the system prompt (default 1)
+    cache=1|0           anthropic: the system prompt as a block marked for prompt caching
+                        (default 1 at the official API, 0 elsewhere: proxies may reject blocks)
     reasoning_effort=L  openai: none|minimal|low|medium|high|xhigh|max
     seed=N              openai chat API sampling seed
     api=chat|responses  openai API (default chat)
-    timeout=S           seconds per call (default 300)
+    timeout=S           seconds per call, sent to the SDK (default 300; 600 reasoning)
     retries=N           retries of 429 / 5xx / timeouts / connection errors (default 4)
     backoff=S           first retry delay, doubling with jitter (default 1)
     retry_after_max=S   cap on a server's retry-after (default 60)
@@ -29,11 +33,13 @@ Options (values are strings from specs, or TOML values from profiles)
                         dollars per million tokens, overriding arena/data/pricing.toml (a local
                         server is free only when told so: price_in=0,price_out=0)
 Player options (read by `arena.players.llm.LLMPlayer`, ignored here)
-    tries=N, on_illegal=forfeit|random, legal=1, concurrency=N
+    tries=N, on_illegal=forfeit|random, legal=1, concurrency=N, move_timeout=S
 """
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -43,31 +49,43 @@ from arena.core.errors import ArenaError
 from arena.providers import options as opt
 from arena.providers.anthropic import AnthropicProvider
 from arena.providers.base import (
+    REDACTED,
     ChatRequest,
     ChatResponse,
+    ContextLengthError,
     Message,
     Provider,
     RetryPolicy,
+    known_secrets,
+    redact,
+    remember_key_env,
 )
+from arena.providers.defaults import default_max_tokens, default_timeout
 from arena.providers.openai import OpenAIProvider
 from arena.providers.pricing import Prices, price, prices_for
 
 __all__ = [
     "KINDS",
+    "REDACTED",
     "AnthropicProvider",
     "ChatRequest",
     "ChatResponse",
+    "ContextLengthError",
     "Message",
     "OpenAIProvider",
     "Prices",
     "Provider",
     "RetryPolicy",
+    "known_secrets",
     "make_provider",
     "price",
     "prices_for",
     "provider_from_spec",
+    "redact",
     "split_model_url",
 ]
+
+log = logging.getLogger("arena.providers")
 
 KINDS = ("anthropic", "openai", "ollama")
 OLLAMA_URL = "http://127.0.0.1:11434/v1"
@@ -101,11 +119,21 @@ def _is_official(kind: str, base_url: str | None) -> bool:
     return host == _OFFICIAL_HOSTS[kind] or host.endswith("." + _OFFICIAL_HOSTS[kind])
 
 
-def _retry_policy(options: Mapping[str, object]) -> RetryPolicy:
+def _is_loopback(base_url: str) -> bool:
+    host = (urlparse(base_url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _retry_policy(options: Mapping[str, object], timeout: float) -> RetryPolicy:
     d = RetryPolicy()
     return RetryPolicy(
         retries=opt.integer(options, "retries", d.retries) or 0,
-        timeout=opt.number(options, "timeout", d.timeout, minimum=0.001) or d.timeout,
+        timeout=opt.number(options, "timeout", timeout, minimum=0.001) or timeout,
         backoff=opt.number(options, "backoff", d.backoff) or 0.0,
         retry_after_max=opt.number(options, "retry_after_max", d.retry_after_max) or 0.0,
     )
@@ -162,8 +190,8 @@ def _request_options(kind: str, options: Mapping[str, object]) -> dict[str, Any]
         effort = opt.choice(options, "effort", None, ("low", "medium", "high", "xhigh", "max"))
         if effort:
             out["effort"] = effort
-        if not opt.flag(options, "cache", True):
-            out["cache"] = False
+        if opt.text(options, "cache"):
+            out["cache"] = opt.flag(options, "cache", True)
     else:
         effort = opt.choice(
             options,
@@ -216,23 +244,33 @@ def make_provider(
         raise ArenaError(f"bad base URL {base_url!r}: expected http://host:port/v1")
     official = _is_official(kind, base_url)
     env = api_key_env or _DEFAULT_ENV[kind]
+    remember_key_env(env)
     key = os.environ.get(env, "").strip()
     if not key:
         if official:
             raise ArenaError(f"{env} is not set: export it to play {kind}:{model}")
         key = PLACEHOLDER_KEY
+    elif base_url and urlparse(base_url).scheme == "http" and not _is_loopback(base_url):
+        log.warning(
+            "%s is sent in clear text to %s (plain http to another machine): use https",
+            env,
+            urlparse(base_url).hostname,
+        )
+    request_options = _request_options(kind, options)
     common: dict[str, Any] = {
         "model": model,
         "base_url": base_url,
         "api_key_env": env,
-        "retry": _retry_policy(options),
+        "retry": _retry_policy(options, default_timeout(kind, model, request_options)),
         "prices": _prices(model, options, prices),
-        "options": _request_options(kind, options),
+        "options": request_options,
+        "official": official,
+        "default_max_tokens": default_max_tokens(kind, model, request_options),
         "_api_key": key,
     }
     if kind == "anthropic":
         return AnthropicProvider(**common)
-    return OpenAIProvider(**common, official=official)
+    return OpenAIProvider(**common)
 
 
 def split_model_url(arg: str) -> tuple[str, str | None]:

@@ -1,7 +1,9 @@
 """Anthropic Messages API through the official async SDK.
 
-The system prompt is sent as one text block marked `cache_control: ephemeral`: it never changes
-within a match, so the provider can serve it from its prompt cache.
+At the official API the system prompt is sent as one text block marked `cache_control:
+ephemeral`: it never changes within a match, so the provider can serve it from its prompt cache.
+Elsewhere (a proxy or a compatible server, which may answer 500 to blocks) it is a plain string,
+unless `cache=1` asks for the block.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from arena.providers.base import (
     status_failure,
 )
 
-DEFAULT_MAX_TOKENS = 4096
+MIN_THINKING_BUDGET = 1024
 
 
 @dataclass
@@ -47,18 +49,19 @@ class AnthropicProvider(Provider):
         """The SDK arguments for `request` (a pure function of it and the options)."""
         opts = self.options
         thinking = opts.get("thinking")
-        max_tokens = request.max_tokens or opts.get("max_tokens")
-        if max_tokens is None:
-            max_tokens = DEFAULT_MAX_TOKENS
-            if isinstance(thinking, int):
-                max_tokens += thinking  # the budget counts toward max_tokens
-        system: dict[str, Any] = {"type": "text", "text": request.system}
-        if opts.get("cache", True):
-            system["cache_control"] = {"type": "ephemeral"}
+        max_tokens = request.max_tokens or self.max_tokens
+        if isinstance(thinking, int) and max_tokens <= thinking:
+            # A smaller limit asked for by the request (after a context refusal) shrinks the
+            # budget with it; below the API's minimum budget the call goes without thinking.
+            thinking = max_tokens // 2 if max_tokens // 2 >= MIN_THINKING_BUDGET else None
+        system: str | list[dict[str, Any]] = request.system
+        if opts.get("cache", self.official):
+            block = {"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}
+            system = [block]
         kwargs: dict[str, Any] = {
             "model": self.model,
             "max_tokens": max_tokens,
-            "system": [system],
+            "system": system,
             "messages": [{"role": m["role"], "content": m["content"]} for m in request.messages],
         }
         if isinstance(thinking, int):
@@ -93,7 +96,12 @@ class AnthropicProvider(Provider):
             reasoning_tokens=details.thinking_tokens if details is not None else 0,
         )
         return ChatResponse(
-            text, usage, message.model, message.stop_reason, cache_write_tokens=written
+            text,
+            usage,
+            message.model,
+            message.stop_reason,
+            cache_write_tokens=written,
+            truncated=message.stop_reason == "max_tokens",
         )
 
     def _classify(self, exc: Exception) -> Failure | None:
@@ -105,7 +113,9 @@ class AnthropicProvider(Provider):
             if exc.status_code in (401, 403):
                 return Failure(False, f"HTTP {exc.status_code}: check {self.api_key_env}")
             message = exc.api_message if isinstance(exc.api_message, str) else ""
-            return status_failure(exc.status_code, short(message), exc.response.headers)
+            kind = exc.body.get("error") if isinstance(exc.body, dict) else None
+            detail = str(kind.get("type") or "") if isinstance(kind, dict) else ""
+            return status_failure(exc.status_code, short(message), exc.response.headers, detail)
         if isinstance(exc, anthropic.APIResponseValidationError):
             return Failure(True, "unreadable response")
         if isinstance(exc, anthropic.AnthropicError):

@@ -2,7 +2,12 @@
 
 SDK retries are off (`max_retries=0`) so that this module alone decides what is retried, how
 long to wait and when to give up. A call that still fails raises `ProviderError("<kind>: <short
-reason>")`; the message is redacted so it can never carry the API key.
+reason>")`; a request the model's context cannot hold raises `ContextLengthError` (a subclass
+that players treat as a bad answer, not as the provider failing).
+
+Every key this process knows (`known_secrets()`) is redacted from answers and error messages
+here, at the boundary, so nothing a model or server says can carry a key into events, the store,
+exports or the terminal.
 """
 
 from __future__ import annotations
@@ -11,10 +16,11 @@ import abc
 import asyncio
 import email.utils
 import logging
+import os
 import random
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -48,6 +54,8 @@ class ChatResponse:
     stop_reason: str | None = None
     cache_write_tokens: int = 0
     elapsed_s: float = 0.0
+    truncated: bool = False
+    """The answer stopped at the output limit (`max_tokens`), not where the model ended it."""
 
 
 @dataclass(frozen=True)
@@ -81,21 +89,67 @@ class Failure:
     retryable: bool
     reason: str
     retry_after: float | None = None
+    context: bool = False
+    """The request did not fit the model's context (never retried as it is)."""
 
 
 class BadResponse(Exception):
     """The server answered 200 with something that is not the API's response shape."""
 
 
+class ContextLengthError(ProviderError):
+    """The model refused the request as longer than its context (prompt plus answer limit).
+
+    Not a provider failure: the request was too big, so an LLM player counts it as a bad answer
+    and asks again with less (or applies its illegal-move policy)."""
+
+
+# -- secrets ----------------------------------------------------------------------------------
+
+REDACTED = "[redacted]"
+KEY_ENVS: set[str] = {"ANTHROPIC_API_KEY", "OPENAI_API_KEY"}
+"""Environment variables holding keys; `remember_key_env` adds a profile's `api_key_env`."""
+_MIN_SECRET = 6
+"""Shorter values are not treated as keys (masking every `abc` would garble answers)."""
 _SECRETISH = re.compile(r"\b(sk-[A-Za-z0-9_*\-]{2})[A-Za-z0-9_*\-]{4,}")
 
 
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """`text` with every secret, and anything shaped like an API key, masked."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _SECRETISH.sub(r"\1***", text)
+def remember_key_env(name: str) -> None:
+    """Marks `name` as a variable holding a key, so its value is redacted everywhere."""
+    KEY_ENVS.add(name)
+
+
+def known_secrets() -> tuple[str, ...]:
+    """The values of every key variable in use, longest first."""
+    values = {os.environ.get(name, "").strip() for name in sorted(KEY_ENVS)}
+    return tuple(sorted((v for v in values if len(v) >= _MIN_SECRET), key=len, reverse=True))
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every known key (and `secrets`) replaced by `[redacted]`, and anything else
+    shaped like an API key (`sk-...`) masked after its first characters."""
+    extra = tuple(s for s in secrets if s and len(s) >= _MIN_SECRET)
+    for secret in sorted({*extra, *known_secrets()}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return _SECRETISH.sub(rf"\1{REDACTED}", text)
+
+
+# -- failures ---------------------------------------------------------------------------------
+
+_CONTEXT_REFUSAL = re.compile(
+    r"context[_ ]length|maximum context|context (?:size|window)|exceed_context_size"
+    r"|prompt is too long|input is too long|too many (?:input )?tokens"
+    r"|reduce the length of the (?:messages|input|prompt)",
+    re.IGNORECASE,
+)
+"""How servers say a request is longer than the context: OpenAI and vLLM (`This model's maximum
+context length is 4096 tokens`, `context_length_exceeded`), llama.cpp (`the request exceeds the
+available context size`, `exceed_context_size_error`), Anthropic (`prompt is too long`)."""
+
+
+def is_context_refusal(status: int, text: str) -> bool:
+    """True when an HTTP error says the request does not fit the model's context."""
+    return status in (400, 413, 422) and bool(_CONTEXT_REFUSAL.search(text))
 
 
 def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -122,10 +176,15 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def status_failure(status: int, message: str, headers: Mapping[str, str] | None) -> Failure:
-    """Classifies an HTTP error status."""
-    retryable = status in (408, 409, 429) or status >= 500
+def status_failure(
+    status: int, message: str, headers: Mapping[str, str] | None, detail: str = ""
+) -> Failure:
+    """Classifies an HTTP error status; `detail` (the error's code and type) helps recognise a
+    context-length refusal."""
     reason = f"HTTP {status}" + (f": {message}" if message else "")
+    if is_context_refusal(status, f"{message} {detail}"):
+        return Failure(False, reason, context=True)
+    retryable = status in (408, 409, 429) or status >= 500
     return Failure(retryable, reason, parse_retry_after(headers) if retryable else None)
 
 
@@ -150,9 +209,21 @@ class Provider(abc.ABC):
     """Dollars per million tokens; None means unknown (costs are then None, never zero)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Options that shape requests (part of the fingerprint)."""
+    official: bool = True
+    """The provider's own endpoint (no base URL, or its official host), not a compatible
+    server or proxy."""
+    default_max_tokens: int = 1024
+    """The answer limit sent when neither the request nor `max_tokens=` sets one; chosen per
+    kind of model by `arena.providers.defaults` (larger where reasoning or thinking is on)."""
     _api_key: str = field(default="", repr=False)
     _client: Any = field(default=None, init=False, repr=False)
     """The SDK client, opened on first use; subclasses narrow its type."""
+
+    @property
+    def max_tokens(self) -> int:
+        """The answer limit every request carries unless it sets its own."""
+        value = self.options.get("max_tokens")
+        return int(value) if value is not None else self.default_max_tokens
 
     # -- the contract -------------------------------------------------------------------------
 
@@ -188,7 +259,7 @@ class Provider(abc.ABC):
                     else self.prices.cost(usage, cache_write_tokens=response.cache_write_tokens)
                 )
                 return ChatResponse(
-                    response.text,
+                    redact(response.text, (self._api_key,)),
                     Usage(
                         usage.input_tokens,
                         usage.output_tokens,
@@ -200,8 +271,11 @@ class Provider(abc.ABC):
                     response.stop_reason,
                     response.cache_write_tokens,
                     elapsed,
+                    response.truncated,
                 )
             reason = redact(short(failure.reason), (self._api_key,))
+            if failure.context:
+                raise ContextLengthError(f"{self.kind}: {reason}") from None
             if not failure.retryable or attempt >= self.retry.retries:
                 tries = f" after {attempt + 1} tries" if attempt else ""
                 raise ProviderError(f"{self.kind}: {reason}{tries}") from None

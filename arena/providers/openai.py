@@ -28,9 +28,8 @@ class OpenAIProvider(Provider):
 
     kind: ClassVar[str] = "openai"
 
-    official: bool = True
-    """True for api.openai.com: `max_completion_tokens` instead of the older `max_tokens`
-    that compatible servers understand."""
+    # `official` (api.openai.com) sends `max_completion_tokens` instead of the older
+    # `max_tokens` that compatible servers understand.
     _client: openai.AsyncOpenAI | None = field(default=None, init=False, repr=False)
 
     def client(self) -> openai.AsyncOpenAI:
@@ -57,9 +56,8 @@ class OpenAIProvider(Provider):
             messages.append({"role": "system", "content": request.system})
         messages += [{"role": m["role"], "content": m["content"]} for m in request.messages]
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
-        max_tokens = request.max_tokens or opts.get("max_tokens")
-        if max_tokens is not None:
-            kwargs["max_completion_tokens" if self.official else "max_tokens"] = max_tokens
+        max_tokens = request.max_tokens or self.max_tokens
+        kwargs["max_completion_tokens" if self.official else "max_tokens"] = max_tokens
         temperature = self._temperature(request)
         if temperature is not None:
             kwargs["temperature"] = temperature
@@ -78,9 +76,7 @@ class OpenAIProvider(Provider):
             "input": [{"role": m["role"], "content": m["content"]} for m in request.messages],
             "store": False,
         }
-        max_tokens = request.max_tokens or opts.get("max_tokens")
-        if max_tokens is not None:
-            kwargs["max_output_tokens"] = max_tokens
+        kwargs["max_output_tokens"] = request.max_tokens or self.max_tokens
         temperature = self._temperature(request)
         if temperature is not None:
             kwargs["temperature"] = temperature
@@ -120,6 +116,7 @@ class OpenAIProvider(Provider):
             completion.model or self.model,
             choice.finish_reason if choice is not None else None,
             cache_write_tokens=written,
+            truncated=choice is not None and choice.finish_reason == "length",
         )
 
     async def _responses(self, request: ChatRequest) -> ChatResponse:
@@ -143,6 +140,9 @@ class OpenAIProvider(Provider):
             response.model or self.model,
             response.status,
             cache_write_tokens=written,
+            truncated=response.status == "incomplete"
+            and response.incomplete_details is not None
+            and response.incomplete_details.reason == "max_output_tokens",
         )
 
     def _classify(self, exc: Exception) -> Failure | None:
@@ -154,14 +154,17 @@ class OpenAIProvider(Provider):
             if exc.status_code in (401, 403):
                 return Failure(False, f"HTTP {exc.status_code}: check {self.api_key_env}")
             body = exc.body
-            message = ""
+            message = detail = ""
             if isinstance(body, dict):
                 inner = body.get("error", body)
                 if isinstance(inner, dict):
                     message = str(inner.get("message") or "")
+                    detail = f"{inner.get('code') or ''} {inner.get('type') or ''}"
                 elif isinstance(inner, str):
                     message = inner
-            return status_failure(exc.status_code, short(message), exc.response.headers)
+            elif isinstance(body, str):
+                message = body
+            return status_failure(exc.status_code, short(message), exc.response.headers, detail)
         if isinstance(exc, openai.APIResponseValidationError):
             return Failure(True, "unreadable response")
         if isinstance(exc, openai.OpenAIError):

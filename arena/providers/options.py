@@ -9,15 +9,17 @@ from collections.abc import Iterable, Mapping
 from arena.core.errors import ArenaError
 
 PROVIDER_OPTIONS: dict[str, str] = {
-    "max_tokens": "output token limit per call (anthropic default 4096, plus the thinking budget)",
+    "max_tokens": "answer limit per call, always sent (default 1024; 8192 or more with reasoning "
+    "or thinking)",
     "temperature": "sampling temperature",
     "thinking": "anthropic: extended-thinking budget in tokens (>= 1024), or `adaptive`",
     "effort": "anthropic: output effort low|medium|high|xhigh|max",
-    "cache": "anthropic: 1 (default) marks the system prompt for prompt caching, 0 does not",
+    "cache": "anthropic: 1 sends the system prompt as a block marked for prompt caching (default "
+    "at the official API), 0 as a plain string (default for proxies and compatible servers)",
     "reasoning_effort": "openai: none|minimal|low|medium|high|xhigh|max",
     "seed": "openai (chat API): sampling seed",
     "api": "openai: chat (default, Chat Completions) or responses (Responses API)",
-    "timeout": "seconds one call may take (default 300)",
+    "timeout": "seconds one call may take (default 300; 600 with reasoning or thinking)",
     "retries": "retries after a failed call: 429, 5xx, timeouts, connection errors (default 4)",
     "backoff": "first retry delay in seconds, doubling with jitter (default 1)",
     "retry_after_max": "cap in seconds on a server's retry-after (default 60)",
@@ -32,6 +34,8 @@ PLAYER_OPTIONS: dict[str, str] = {
     "on_illegal": "forfeit (default) or random: what happens after the last illegal answer",
     "legal": "1 lists the legal moves (SAN) in the prompt; 0 (default) does not",
     "concurrency": "decisions in flight at once, speculative ones included (default 8)",
+    "move_timeout": "seconds for a whole move over all tries; then on_illegal applies (default: "
+    "no limit beyond each call's timeout)",
 }
 """Options the LLM player reads (the provider ignores them)."""
 

@@ -10,6 +10,19 @@ request bytes and check where the key appears.
 
 Each request takes the next scripted behaviour; when the script is empty the `default`
 behaviour (or responder, a function of the request) answers; with neither it answers 400.
+
+Like a real server, an answer stops at the request's answer limit (`max_tokens`,
+`max_completion_tokens`, `max_output_tokens`; tokens counted as characters / 4) with the
+API's "cut off" stop reason. Two modes make it behave like servers seen in the wild:
+
+    FakeLLMServer(..., context=4096, context_style="vllm" | "llama.cpp")
+        a model with a 4096-token context: a prompt plus answer limit past it is refused with
+        HTTP 400 in that server's words (vLLM and OpenAI: "This model's maximum context length
+        is 4096 tokens. However, you requested 4200 tokens ..."; llama.cpp: a prompt past it,
+        `exceed_context_size_error`); without a limit an answer runs until the context is full
+    FakeLLMServer(..., proxy=True)
+        an Anthropic-format proxy (LiteLLM in front of a local model) that answers 500 to a
+        system prompt sent as content blocks
 """
 
 from __future__ import annotations
@@ -113,6 +126,37 @@ def empty_choices() -> Behaviour:
     return Behaviour("empty_choices")
 
 
+def ramble(*, then: str = "", delay: float = 0.0) -> Behaviour:
+    """A model that thinks aloud without end (about 25,000 tokens) before saying `then`: only
+    an answer limit, or the context running out, stops it."""
+    text = "Let me think about this position very carefully once more. " * 1600
+    return answer(text + then, delay=delay)
+
+
+CHARS_PER_TOKEN = 4
+"""The fake's tokenizer: a token is four characters."""
+
+
+def prompt_tokens(request: Recorded) -> int:
+    """The prompt's size in tokens, as the fake counts them (every string in the body)."""
+    return len(request.text) // CHARS_PER_TOKEN
+
+
+def answer_limit(body: Mapping[str, Any]) -> int | None:
+    """The answer limit a request sets, in any of the three APIs."""
+    for name in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
+        value = body.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def sent_key(request: Recorded) -> str:
+    """The API key a request carried (`authorization: Bearer` or `x-api-key`)."""
+    bearer = request.headers.get("authorization", "")
+    return request.headers.get("x-api-key") or bearer.removeprefix("Bearer ").strip()
+
+
 @dataclass(frozen=True)
 class Recorded:
     """One request the server received."""
@@ -202,6 +246,9 @@ def chess_responder(
 class _State:
     script: deque[Behaviour]
     default: Behaviour | Responder | None
+    context: int | None = None
+    context_style: str = "vllm"
+    proxy: bool = False
     requests: list[Recorded] = field(default_factory=list)
     disconnects: list[Disconnect] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -246,9 +293,14 @@ class _Handler(BaseHTTPRequestHandler):
                 time.monotonic(),
             )
             state.requests.append(recorded)
-            behaviour: Behaviour | Responder | None = (
-                state.script.popleft() if state.script else state.default
-            )
+            refusal = self._refusal(recorded)
+            behaviour: Behaviour | Responder | None = None
+            if refusal is None:
+                behaviour = state.script.popleft() if state.script else state.default
+        if refusal is not None:
+            status, payload = refusal
+            self._send(status, payload)
+            return
         if behaviour is None:
             self._send_error(400, "fake server: script exhausted")
             return
@@ -259,6 +311,73 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_error(400, f"fake server responder failed: {exc!r}")
                 return
         self._perform(recorded, behaviour)
+
+    # -- server modes -------------------------------------------------------------------------
+
+    def _refusal(self, request: Recorded) -> tuple[int, Any] | None:
+        """What a proxy or a context-limited server refuses before any model runs."""
+        state = self.server.state
+        try:
+            body = request.json
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        anthropic = self.path.endswith("/messages")
+        if state.proxy and anthropic and isinstance(body.get("system"), list):
+            message = (
+                "litellm.InternalServerError: AnthropicException - cannot read system prompt "
+                "content blocks"
+            )
+            return 500, {"type": "error", "error": {"type": "api_error", "message": message}}
+        if state.context is None:
+            return None
+        prompt = prompt_tokens(request)
+        limit = answer_limit(body)
+        ctx = state.context
+        if anthropic and prompt + (limit or 0) > ctx:
+            message = f"prompt is too long: {prompt + (limit or 0)} tokens > {ctx} maximum"
+            error = {"type": "invalid_request_error", "message": message}
+            return 400, {"type": "error", "error": error}
+        if state.context_style == "llama.cpp":
+            if prompt < ctx:
+                return None
+            message = (
+                f"the request exceeds the available context size ({prompt} tokens > {ctx} "
+                "tokens), try increasing it"
+            )
+            return 400, {
+                "error": {"code": 400, "message": message, "type": "exceed_context_size_error"}
+            }
+        requested = prompt + (limit or 0)
+        if requested <= ctx and prompt < ctx:
+            return None
+        message = (
+            f"This model's maximum context length is {ctx} tokens. However, you requested "
+            f"{requested} tokens ({prompt} in the messages, {limit or 0} in the completion). "
+            "Please reduce the length of the messages or completion."
+        )
+        # vLLM's body: the error at the top level, not under "error".
+        return 400, {
+            "object": "error",
+            "message": message,
+            "type": "BadRequestError",
+            "param": None,
+            "code": 400,
+        }
+
+    def _room(self, request: Recorded) -> int | None:
+        """Tokens an answer may have: the request's limit, and what the context leaves."""
+        try:
+            body = request.json
+        except ValueError:
+            return None
+        limit = answer_limit(body) if isinstance(body, dict) else None
+        context = self.server.state.context
+        if context is not None:
+            left = max(1, context - prompt_tokens(request))
+            limit = left if limit is None else min(limit, left)
+        return limit
 
     # -- behaviours ---------------------------------------------------------------------------
 
@@ -312,14 +431,20 @@ class _Handler(BaseHTTPRequestHandler):
             req = {}
         model = b.model or str(req.get("model", "fake-model"))
         total_in = b.input_tokens if b.input_tokens is not None else max(1, len(request.body) // 4)
-        out = b.output_tokens if b.output_tokens is not None else max(1, len(b.text) // 4)
+        text, cut = b.text, False
+        room = self._room(request)
+        if room is not None and len(text) > room * CHARS_PER_TOKEN:
+            text, cut = text[: room * CHARS_PER_TOKEN], True
+        out = b.output_tokens if b.output_tokens is not None else max(1, len(text) // 4)
+        if cut:
+            out = min(out, room or out)
         n = next(self.server.state.ids)
         empty = b.kind == "empty_choices"
         if self.path.endswith("/messages"):
             content: list[dict[str, Any]] = []
             if b.thinking:
                 content.append({"type": "thinking", "thinking": b.thinking, "signature": "sig"})
-            content.append({"type": "text", "text": b.text, "citations": None})
+            content.append({"type": "text", "text": text, "citations": None})
             usage: dict[str, Any] = {
                 # Anthropic's input_tokens exclude cache reads and writes.
                 "input_tokens": total_in - b.cached_tokens - b.cache_write_tokens,
@@ -335,7 +460,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "role": "assistant",
                 "model": model,
                 "content": [] if empty else content,
-                "stop_reason": "end_turn",
+                "stop_reason": "max_tokens" if cut else "end_turn",
                 "stop_sequence": None,
                 "usage": usage,
             }
@@ -355,14 +480,15 @@ class _Handler(BaseHTTPRequestHandler):
                     "id": f"msg_{n}",
                     "status": "completed",
                     "role": "assistant",
-                    "content": [{"type": "output_text", "text": b.text, "annotations": []}],
+                    "content": [{"type": "output_text", "text": text, "annotations": []}],
                 }
             )
             return {
                 "id": f"resp_{n}",
                 "object": "response",
                 "created_at": 0,
-                "status": "completed",
+                "status": "incomplete" if cut else "completed",
+                "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
                 "model": model,
                 "output": [] if empty else output,
                 "parallel_tool_calls": True,
@@ -389,8 +515,8 @@ class _Handler(BaseHTTPRequestHandler):
             else [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": b.text},
-                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "length" if cut else "stop",
                     "logprobs": None,
                 }
             ],
@@ -439,8 +565,17 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeLLMServer:
     """A scripted loopback provider on 127.0.0.1 (a free port), served from a thread."""
 
-    def __init__(self, *script: Behaviour, default: Behaviour | Responder | None = None) -> None:
-        self._state = _State(deque(script), default)
+    def __init__(
+        self,
+        *script: Behaviour,
+        default: Behaviour | Responder | None = None,
+        context: int | None = None,
+        context_style: str = "vllm",
+        proxy: bool = False,
+    ) -> None:
+        if context_style not in ("vllm", "llama.cpp"):
+            raise ValueError(f"context_style {context_style!r}: vllm or llama.cpp")
+        self._state = _State(deque(script), default, context, context_style, proxy)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.state = self._state
         self._thread = threading.Thread(
@@ -489,6 +624,16 @@ class FakeLLMServer:
     def openai_url(self) -> str:
         """Base URL for the OpenAI SDK (it appends `/chat/completions`, `/responses`)."""
         return f"{self.url}/v1"
+
+    @property
+    def context(self) -> int | None:
+        """The model's context in tokens (None: unlimited)."""
+        return self._state.context
+
+    @context.setter
+    def context(self, tokens: int | None) -> None:
+        with self._state.lock:
+            self._state.context = tokens
 
     def push(self, *behaviours: Behaviour) -> None:
         with self._state.lock:

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from arena.games.chess import ChessState
 from arena.players.prompt import (
+    ANSWER_QUOTE_CHARS,
+    NO_ANSWER,
     SYSTEM_PROMPT,
     build_chess_prompt,
     extract_move,
@@ -15,6 +17,8 @@ from arena.players.prompt import (
     find_claim,
     history_text,
     parse_claim,
+    quoted_answer,
+    retry_conversation,
 )
 
 
@@ -144,6 +148,30 @@ def test_feedback() -> None:
     assert "ambiguous" in feedback(ambiguous, "Nd2")
     checked = play("e2e4", "f7f6", "d2d4", "g7g5", "d1h5")
     assert "(Black is in check)" in feedback(checked, "Nf6")
+
+
+def test_feedback_restates_the_position_and_the_format() -> None:
+    said = feedback(AFTER_E4_E5, None, cut_off=True)
+    assert said.startswith("Your reply was cut off at the answer limit before it named a move.")
+    assert f"You play White. FEN: {AFTER_E4_E5.position()}" in said
+    assert "Legal moves: Ba6, Bb5" in said and "`MOVE: <your move in SAN>`" in said
+    # A claimed move is judged even from a cut-off answer.
+    assert feedback(AFTER_E4_E5, "Nf7", cut_off=True) == feedback(AFTER_E4_E5, "Nf7")
+
+
+def test_retry_conversation_quotes_the_end_of_the_last_answer() -> None:
+    _, user = build_chess_prompt(AFTER_E4_E5)
+    assert retry_conversation(user, None, None) == [{"role": "user", "content": user}]
+    long = "thinking " * 1000 + "MOVE: Nf7"
+    said = feedback(AFTER_E4_E5, "Nf7")
+    turns = retry_conversation(user, long, said)
+    assert [t["role"] for t in turns] == ["user", "assistant", "user"]
+    assert turns[1]["content"].startswith("[…] ") and turns[1]["content"].endswith("MOVE: Nf7")
+    assert len(turns[1]["content"]) <= ANSWER_QUOTE_CHARS + 4
+    assert turns[2]["content"] == said
+    assert quoted_answer("  MOVE: e4 \n") == "MOVE: e4"
+    assert quoted_answer("   ") == NO_ANSWER
+    assert retry_conversation(user, long, said) == turns  # pure
 
 
 @settings(max_examples=40, deadline=None)

@@ -27,7 +27,14 @@ from arena.providers import (
     provider_from_spec,
     split_model_url,
 )
-from arena.providers.base import RetryPolicy, parse_retry_after, redact
+from arena.providers.base import (
+    KEY_ENVS,
+    ContextLengthError,
+    RetryPolicy,
+    is_context_refusal,
+    parse_retry_after,
+    redact,
+)
 from tests.fakes.fixtures import (
     ANTHROPIC_KEY,
     FAST,
@@ -39,12 +46,15 @@ from tests.fakes.fixtures import (
 from tests.fakes.servers import (
     Behaviour,
     FakeLLMServer,
+    Recorded,
     answer,
     empty_body,
     empty_choices,
     garbage,
     hang,
     http_error,
+    ramble,
+    sent_key,
 )
 
 __all__ = ["keys", "no_keys", "server"]  # fixtures
@@ -177,22 +187,58 @@ async def test_anthropic_request_shape(keys: None, server: FakeLLMServer) -> Non
     await plain.complete(REQUEST)
     thinking = provider_for("anthropic", server, thinking="2048", effort="low")
     await thinking.complete(REQUEST)
-    uncached = provider_for("anthropic", server, cache="0")
-    await uncached.complete(REQUEST)
+    default = provider_for("anthropic", server)
+    await default.complete(REQUEST)
     first, second, third = (r.json for r in server.requests)
-    assert first["system"] == [
-        {"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral"}}
-    ]
+    assert first["system"] == "You are terse."  # a plain string away from the official API
     assert first["messages"] == [{"role": "user", "content": "Say hi."}]
     assert first["max_tokens"] == 300 and first["temperature"] == 0
     assert "thinking" not in first
     assert second["thinking"] == {"type": "enabled", "budget_tokens": 2048}
-    assert second["max_tokens"] == 4096 + 2048
+    assert second["max_tokens"] == 2048 + 1024
     assert second["output_config"] == {"effort": "low"}
     assert "temperature" not in second
-    assert "cache_control" not in third["system"][0]
-    for p in (plain, thinking, uncached):
+    assert third["max_tokens"] == 1024
+    for p in (plain, thinking, default):
         await p.aclose()
+
+
+async def test_anthropic_cache_blocks_only_at_the_official_api(
+    keys: None, server: FakeLLMServer
+) -> None:
+    """The official API gets the system prompt as a cached block; cache= overrides."""
+    server.push(*[answer("x")] * 4)
+    official = make_provider("anthropic", "claude-sonnet-4-6", None, None, FAST)
+    uncached = make_provider("anthropic", "claude-sonnet-4-6", None, None, {**FAST, "cache": "0"})
+    for p in (official, uncached):
+        assert p.official and p.base_url is None
+        p.base_url = server.url  # the official request shape, aimed at the fake
+    cached = provider_for("anthropic", server, cache="1")
+    plain = provider_for("anthropic", server)
+    for p in (official, uncached, cached, plain):
+        await p.complete(REQUEST)
+        await p.aclose()
+    block = [{"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral"}}]
+    assert [r.json["system"] for r in server.requests] == [
+        block,
+        "You are terse.",
+        block,
+        "You are terse.",
+    ]
+    assert "cache=True" in cached.fingerprint() and "cache" not in plain.fingerprint()
+
+
+async def test_anthropic_proxy_rejects_blocks_but_takes_a_string(keys: None) -> None:
+    """An Anthropic-format proxy (LiteLLM) answers 500 to block system prompts."""
+    with FakeLLMServer(default=answer("MOVE: e4"), proxy=True) as proxy:
+        plain = provider_for("anthropic", proxy)
+        response = await plain.complete(REQUEST)
+        assert response.text == "MOVE: e4" and len(proxy.requests) == 1
+        forced = provider_for("anthropic", proxy, cache="1", retries="1")
+        with pytest.raises(ProviderError, match="HTTP 500"):
+            await forced.complete(REQUEST)
+        for p in (plain, forced):
+            await p.aclose()
 
 
 async def test_openai_request_shape(keys: None, server: FakeLLMServer) -> None:
@@ -222,6 +268,86 @@ async def test_openai_request_shape(keys: None, server: FakeLLMServer) -> None:
     assert rbody["max_output_tokens"] == 99 and rbody["store"] is False
     for p in (chat, responses):
         await p.aclose()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_an_answer_limit_is_always_sent(kind: str, keys: None, server: FakeLLMServer) -> None:
+    server.push(answer("x"), answer("y"))
+    plain = provider_for(kind, server, model="llama3" if kind != "anthropic" else "")
+    reasoning = provider_for(kind, server, model="o3" if kind != "anthropic" else "")
+    if kind == "anthropic":
+        reasoning = provider_for(kind, server, thinking="adaptive")
+    for p in (plain, reasoning):
+        await p.complete(REQUEST)
+        await p.aclose()
+    name = {"anthropic": "max_tokens", "openai": "max_tokens", "responses": "max_output_tokens"}
+    limits = [r.json[name[kind]] for r in server.requests]
+    assert limits == [1024, 8192]
+
+
+def test_default_answer_limits_and_timeouts(keys: None) -> None:
+    def limit(kind: str, model: str, **options: str) -> tuple[int, float]:
+        p = make_provider(kind, model, None, None, options)
+        return p.max_tokens, p.retry.timeout
+
+    assert limit("openai", "gpt-4o") == (1024, 300.0)
+    assert limit("openai", "gpt-5-mini") == (8192, 600.0)
+    assert limit("openai", "o4-mini") == (8192, 600.0)
+    assert limit("openai", "gpt-5", reasoning_effort="none") == (1024, 300.0)
+    assert limit("openai", "gpt-5", reasoning_effort="high") == (16384, 600.0)
+    assert limit("openai", "gpt-5", reasoning_effort="xhigh") == (32768, 600.0)
+    assert limit("openai", "qwen2.5", reasoning_effort="low") == (8192, 600.0)
+    assert limit("openai", "deepseek-r1:7b") == (8192, 600.0)
+    assert limit("openai", "gpt-5", max_tokens="300", timeout="20") == (300, 20.0)
+    assert limit("anthropic", "claude-sonnet-4-6") == (1024, 300.0)
+    assert limit("anthropic", "claude-sonnet-4-6", thinking="4000") == (5024, 600.0)
+    assert limit("anthropic", "claude-opus-4-5", thinking="adaptive") == (8192, 600.0)
+    assert limit("anthropic", "claude-opus-4-5", thinking="adaptive", effort="max") == (
+        32768,
+        600.0,
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_answers_cut_at_the_limit_are_marked(
+    kind: str, keys: None, server: FakeLLMServer
+) -> None:
+    server.push(ramble(), answer("short"))
+    provider = provider_for(kind, server, max_tokens="50")
+    cut = await provider.complete(REQUEST)
+    whole = await provider.complete(REQUEST)
+    await provider.aclose()
+    assert cut.truncated and len(cut.text) == 50 * 4
+    assert not whole.truncated and whole.text == "short"
+
+
+@pytest.mark.parametrize(
+    ("kind", "style"),
+    [("openai", "vllm"), ("openai", "llama.cpp"), ("responses", "vllm"), ("anthropic", "vllm")],
+)
+async def test_context_refusal_is_not_retried(
+    kind: str, style: str, keys: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with FakeLLMServer(default=answer("never"), context=10, context_style=style) as fake:
+        provider = provider_for(kind, fake)
+        with pytest.raises(ContextLengthError) as info:
+            await provider.complete(REQUEST)
+        await provider.aclose()
+        assert len(fake.requests) == 1  # a bigger request would not fit on a retry either
+    assert isinstance(info.value, ProviderError)
+    assert str(info.value).startswith(f"{provider.kind}: HTTP 400")
+    words = {"vllm": "maximum context length", "llama.cpp": "available context size"}[style]
+    assert (words if kind != "anthropic" else "prompt is too long") in str(info.value)
+
+
+def test_context_refusal_words() -> None:
+    assert is_context_refusal(400, "This model's maximum context length is 4096 tokens.")
+    assert is_context_refusal(400, "the request exceeds the available context size")
+    assert is_context_refusal(400, "blah exceed_context_size_error")
+    assert is_context_refusal(400, "x context_length_exceeded")
+    assert is_context_refusal(400, "prompt is too long: 210000 tokens > 200000 maximum")
+    assert not is_context_refusal(500, "maximum context length")
+    assert not is_context_refusal(400, "invalid model")
 
 
 async def test_compatible_server_gets_max_tokens(no_keys: None, server: FakeLLMServer) -> None:
@@ -505,9 +631,52 @@ def test_retry_after_parsing() -> None:
     assert 3.0 <= policy.delay(5, None) <= 5.0
 
 
-def test_redact() -> None:
-    assert redact("key sk-abcdefghijkl and SECRETVALUE", ("SECRETVALUE",)) == "key sk-ab*** and ***"
+def test_redact(keys: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert redact("key sk-abcdefghijkl and SECRETVALUE", ("SECRETVALUE",)) == (
+        "key sk-ab[redacted] and [redacted]"
+    )
     assert json.dumps(redact("nothing here")) == '"nothing here"'
+    # The values of the key variables in use, whatever their shape.
+    assert redact(f"a {OPENAI_KEY} b {ANTHROPIC_KEY}") == "a [redacted] b [redacted]"
+    monkeypatch.setenv("LOCAL_LLM_TOKEN", "tok-local-0042-abcdef")
+    assert "tok-local" in redact("tok-local-0042-abcdef")  # not known as a key yet
+    make_provider("openai", "m", "http://127.0.0.1:9/v1", "LOCAL_LLM_TOKEN", {})
+    assert "LOCAL_LLM_TOKEN" in KEY_ENVS
+    assert redact("echo tok-local-0042-abcdef!") == "echo [redacted]!"
+    assert redact("abc", ("abc",)) == "abc"  # too short to be a key
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_an_echoed_key_is_redacted_from_answers(kind: str, keys: None) -> None:
+    def echo(request: Recorded) -> Behaviour:
+        return answer(f"I see your key {sent_key(request)}. My move: e2e4")
+
+    with FakeLLMServer(default=echo) as fake:
+        provider = provider_for(kind, fake)
+        response = await provider.complete(REQUEST)
+        await provider.aclose()
+    assert response.text == "I see your key [redacted]. My move: e2e4"
+
+
+def test_plain_http_to_another_machine_is_warned(
+    keys: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="arena.providers")
+    make_provider("openai", "m", "http://127.0.0.1:8000/v1", None, {})
+    make_provider("openai", "m", "http://localhost:8000/v1", None, {})
+    make_provider("openai", "m", "http://[::1]:8000/v1", None, {})
+    make_provider("openai", "m", "https://llm.example.com/v1", None, {})
+    assert caplog.records == []
+    make_provider("openai", "m", "http://gpu-box.lan:8000/v1", None, {})
+    make_provider("anthropic", "m", "http://10.0.0.5:4000", None, {})
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "OPENAI_API_KEY is sent in clear text to gpu-box.lan (plain http to another machine): "
+        "use https",
+        "ANTHROPIC_API_KEY is sent in clear text to 10.0.0.5 (plain http to another machine): "
+        "use https",
+    ]
+    assert OPENAI_KEY not in caplog.text
 
 
 # -- specs and profiles -----------------------------------------------------------------------
