@@ -4,7 +4,8 @@ A spec is `KIND[:ARG][,key=value...]` or a profile name (`arena profiles`):
 
     stockfish                       Stockfish at its default limit (depth 8)
     stockfish:depth=6,skill=5       options: movetime (ms), depth, nodes, skill, elo, threads,
-                                    hash (MB), keep_hash=1, path=/bin/engine
+                                    hash (MB), keep_hash=1, path=/bin/engine, init_timeout and
+                                    move_timeout (s); ranges in `arena.engines.ENGINE_OPTIONS`
     uci:/path/to/engine,depth=10    any UCI engine, same options
     random[:seed=N]                 a seeded random mover
     trace:FILE|NAME                 replays a recorded game (its moves and latencies): a file,
@@ -52,8 +53,6 @@ SPECULATOR_KINDS = (
     "anthropic",
     "openai",
 )
-
-ENGINE_KEYS = {"movetime", "depth", "nodes", "skill", "elo", "threads", "hash", "keep_hash", "path"}
 
 
 @dataclass(frozen=True)
@@ -164,27 +163,31 @@ def _int(spec: Spec, key: str) -> int | None:
 
 
 def engine_options(spec: Spec) -> EngineOptions:
-    unknown = set(spec.options) - ENGINE_KEYS
-    if unknown:
-        raise ArenaError(
-            f"{spec.text}: unknown option {sorted(unknown)[0]!r}; "
-            f"engine options are {', '.join(sorted(ENGINE_KEYS))}"
-        )
-    movetime = _int(spec, "movetime")
+    """The engine options of a stockfish/uci spec, their ranges checked (`ENGINE_OPTIONS`)."""
     binary = spec.options.get("path") or (spec.arg if spec.kind == "uci" else None)
     if spec.kind == "uci" and not binary:
         raise ArenaError(f"{spec.text}: uci needs a path, e.g. uci:/usr/bin/engine")
-    return EngineOptions(
-        movetime=movetime / 1000 if movetime is not None else None,
-        depth=_int(spec, "depth"),
-        nodes=_int(spec, "nodes"),
-        skill=_int(spec, "skill"),
-        elo=_int(spec, "elo"),
-        threads=_int(spec, "threads") or 1,
-        hash_mb=_int(spec, "hash") or 16,
-        keep_hash=spec.options.get("keep_hash", "0") not in ("0", "false", "no", ""),
-        binary=binary,
-    )
+    try:
+        return EngineOptions.from_strings(spec.options, binary=binary)
+    except ArenaError as exc:
+        raise type(exc)(f"{spec.text}: {exc}") from None
+
+
+def _seed(spec: Spec, ctx: Context) -> int:
+    """`random`'s seed: `seed=N` (or `random:N`), else the match's."""
+    unknown = set(spec.options) - {"seed"}
+    if unknown:
+        raise ArenaError(f"{spec.text}: unknown option {sorted(unknown)[0]!r}; random takes seed=N")
+    text = spec.options.get("seed", spec.arg or None)
+    if text is None:
+        return ctx.seed
+    try:
+        seed = int(text)
+    except ValueError:
+        raise ArenaError(f"{spec.text}: the seed must be an integer, e.g. random:seed=7") from None
+    if not 0 <= seed < 2**63:
+        raise ArenaError(f"{spec.text}: the seed must be 0..2^63-1, not {seed}")
+    return seed
 
 
 def trace_file(arg: str) -> Path:
@@ -239,8 +242,7 @@ def build_actor(text: str, ctx: Context | None = None) -> Actor:
     if spec.kind in ("stockfish", "uci"):
         return EnginePlayer(engine_options(spec), spec.text, concurrency=ctx.concurrency)
     if spec.kind == "random":
-        seed = _int(spec, "seed")
-        return RandomPlayer(ctx.seed if seed is None else seed, spec.text)
+        return RandomPlayer(_seed(spec, ctx), spec.text)
     if spec.kind == "trace":
         return TracePlayer(_trace(spec, ctx), ctx.time_scale, spec.text)
     if spec.kind == "human":
@@ -259,11 +261,10 @@ def build_speculator(text: str | None, ctx: Context | None = None) -> Speculator
     if spec.kind in ("stockfish", "uci"):
         options = engine_options(spec)
         if options.movetime is None and options.depth is None and options.nodes is None:
-            options = EngineOptions(**{**options.__dict__, "depth": 8})
+            options = options.replace(depth=8)
         return EngineSpeculator(options, spec.text)
     if spec.kind == "random":
-        seed = _int(spec, "seed")
-        return RandomSpeculator(ctx.seed if seed is None else seed, spec.text)
+        return RandomSpeculator(_seed(spec, ctx), spec.text)
     if spec.kind == "trace-guesses":
         if spec.arg:
             _trace(Spec("trace", spec.arg, {}, spec.text), ctx)
@@ -271,10 +272,20 @@ def build_speculator(text: str | None, ctx: Context | None = None) -> Speculator
             raise ArenaError("trace-guesses needs a trace: play trace:FILE or trace-guesses:FILE")
         return TraceGuessSpeculator(ctx.traces, ctx.time_scale, spec.text)
     if spec.kind == "adaptive":
-        shallow = EngineSpeculator(EngineOptions(depth=_int(spec, "shallow") or 1), "stockfish")
-        deep = EngineSpeculator(EngineOptions(depth=_int(spec, "deep") or 10), "stockfish")
+        shallow, deep = (
+            EngineSpeculator(_adaptive_depth(spec, key, default), "stockfish")
+            for key, default in (("shallow", 1), ("deep", 10))
+        )
         return BlendSpeculator([shallow, deep], spec.text)
     return _build_llm_speculator(spec)
+
+
+def _adaptive_depth(spec: Spec, key: str, default: int) -> EngineOptions:
+    depth = _int(spec, key)
+    try:
+        return EngineOptions(depth=default if depth is None else depth)
+    except ArenaError as exc:
+        raise ArenaError(f"{spec.text}: {key} {exc}") from None
 
 
 def _build_llm_actor(spec: Spec) -> Actor:

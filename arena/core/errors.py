@@ -11,3 +11,9 @@ class ProviderError(ArenaError):
     """A model provider failed after its retries; the match ends with `error: <reason>`."""
 
     exit_code = 1
+
+
+class EngineError(ArenaError):
+    """A UCI engine that cannot be started, misses its handshake or move deadline, or breaks
+    the protocol. At the start of a match it is a one-line error; during a match it ends the
+    match with `error: <reason>`, or stops that side's speculation when a speculator's fails."""

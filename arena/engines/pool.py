@@ -1,23 +1,36 @@
-"""The UCI engine pool: finding the binary, search options, and a pool of processes."""
+"""The UCI engine pool: finding the binary, search options with their ranges, and a pool of
+processes with a handshake timeout and a deadline on every search."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import shutil
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, Final, TypeVar
 
+import chess
 import chess.engine
 
 from arena import config
-from arena.core.errors import ArenaError
+from arena.core.errors import ArenaError, EngineError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENGINES_DIR = PROJECT_ROOT / "engines"
 DEBIAN_STOCKFISH = Path("/usr/games/stockfish")
+
+T = TypeVar("T")
+
+INIT_TIMEOUT_S: Final = 10.0
+"""How long an engine may take to answer `uci` with `uciok` (option `init_timeout=`)."""
+MOVETIME_GRACE_S: Final = 10.0
+"""A movetime-limited search must answer within its movetime plus this."""
+SEARCH_TIMEOUT_S: Final = 300.0
+"""The deadline of a depth- or node-limited search (option `move_timeout=`)."""
 
 
 def find_stockfish(explicit: str | None = None) -> str:
@@ -26,12 +39,17 @@ def find_stockfish(explicit: str | None = None) -> str:
     if env and not (Path(env).is_file() and os.access(env, os.X_OK)):
         raise ArenaError(f"ARENA_STOCKFISH={env} is not an executable file: fix or unset it")
     if explicit:
-        if Path(explicit).is_file() and os.access(explicit, os.X_OK):
-            return explicit
+        path = Path(explicit).expanduser()
+        if path.is_file():
+            if os.access(path, os.X_OK):
+                return str(path)
+            raise EngineError(f"engine file {explicit} is not executable (chmod +x it)")
+        if path.is_dir():
+            raise EngineError(f"engine path {explicit} is a folder, not an engine binary")
         found = shutil.which(explicit)
         if found:
             return found
-        raise ArenaError(f"engine binary not found: {explicit}")
+        raise EngineError(f"engine binary not found: {explicit}")
     candidates: list[str | None] = [env]
     candidates += [str(p) for p in sorted(ENGINES_DIR.glob("stockfish*")) if p.is_file()]
     candidates += [shutil.which("stockfish"), str(DEBIAN_STOCKFISH)]
@@ -44,24 +62,198 @@ def find_stockfish(explicit: str | None = None) -> str:
     )
 
 
-@dataclass(frozen=True)
+def _max_threads() -> int:
+    return 2 * (os.cpu_count() or 1)
+
+
+def _max_hash_mb() -> int:
+    """Half the machine's memory (Stockfish allocates the whole table at once)."""
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        return max(16, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**21)
+    return 65536
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineOption:
+    """One `key=value` of an engine spec: its range, unit and help line."""
+
+    key: str
+    """The spec key, e.g. `depth` in `stockfish:depth=6`."""
+    kind: type[int] | type[float]
+    """`int` or `float`: what the value must parse as."""
+    low: float
+    """Smallest allowed value."""
+    high: Callable[[], float]
+    """Largest allowed value (a function: some depend on the machine)."""
+    low_exclusive: bool = False
+    """True when `low` itself is refused (a timeout of 0)."""
+    unit: str = ""
+    """The unit, for messages: `ms`, `MB`, `s`."""
+    why: str = ""
+    """Where `high` comes from, when it depends on the machine."""
+    help: str = ""
+    """One line for the spec help."""
+
+
+ENGINE_OPTIONS: Final[tuple[EngineOption, ...]] = (
+    EngineOption(
+        key="movetime", kind=int, low=1, high=lambda: 3_600_000, unit="ms",
+        help="milliseconds per move, up to an hour",
+    ),
+    EngineOption(key="depth", kind=int, low=1, high=lambda: 100, help="plies of search, 1..100"),
+    EngineOption(key="nodes", kind=int, low=1, high=lambda: 10**10, help="nodes per move"),
+    EngineOption(key="skill", kind=int, low=0, high=lambda: 20, help="Stockfish Skill Level"),
+    EngineOption(
+        key="elo", kind=int, low=1320, high=lambda: 3190,
+        help="UCI_Elo (Stockfish's range; older versions accept less)",
+    ),
+    EngineOption(
+        key="threads", kind=int, low=1, high=_max_threads, why="twice this machine's cores",
+        help="threads, up to twice the cores",
+    ),
+    EngineOption(
+        key="hash", kind=int, low=1, high=_max_hash_mb, unit="MB", why="half this machine's memory",
+        help="MB, up to half the memory",
+    ),
+    EngineOption(
+        key="init_timeout", kind=float, low=0, high=lambda: 600, low_exclusive=True, unit="s",
+        help=f"seconds to finish the UCI handshake (default {INIT_TIMEOUT_S:g})",
+    ),
+    EngineOption(
+        key="move_timeout", kind=float, low=0, high=lambda: 86_400, low_exclusive=True, unit="s",
+        help=(
+            f"seconds a search may take before the engine is killed (default: movetime + "
+            f"{MOVETIME_GRACE_S:g}, else {SEARCH_TIMEOUT_S:g})"
+        ),
+    ),
+)  # fmt: skip
+"""The numeric engine options and their ranges: both validation and help come from here."""
+
+ENGINE_KEYS: Final = frozenset({o.key for o in ENGINE_OPTIONS} | {"keep_hash", "path"})
+"""Every key an engine spec takes."""
+
+_BY_KEY: Final = {o.key: o for o in ENGINE_OPTIONS}
+
+
+def check_option(key: str, value: float) -> None:
+    """Raises an `ArenaError` when `value` is outside `key`'s range (or not finite)."""
+    opt = _BY_KEY[key]
+    high = opt.high()
+    low_ok = value > opt.low if opt.low_exclusive else value >= opt.low
+    if not (math.isfinite(value) and low_ok and value <= high):
+        unit = f" {opt.unit}" if opt.unit else ""
+        why = f" ({opt.why})" if opt.why else ""
+        if opt.low_exclusive:
+            span = f"more than {_num(opt.low)} and at most {_num(high)}{unit}"
+        else:
+            span = f"{_num(opt.low)}..{_num(high)}{unit}"
+        raise ArenaError(f"{key} must be {span}{why}, not {_num(value)}")
+
+
+def _num(value: float) -> str:
+    """A number for a message: whole numbers in full up to 10^12, others short."""
+    if math.isfinite(value) and value == int(value) and abs(value) <= 10**12:
+        return str(int(value))
+    return f"{value:g}"
+
+
+def _number(key: str, text: str) -> float:
+    opt = _BY_KEY[key]
+    try:
+        value: float = opt.kind(text)
+    except ValueError:
+        noun = "an integer" if opt.kind is int else "a number"
+        raise ArenaError(f"{key} must be {noun}, not {text!r}") from None
+    check_option(key, value)
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
 class EngineOptions:
-    """How a UCI engine searches. At least one limit applies; `movetime` is in seconds."""
+    """How a UCI engine searches. At least one limit applies; `movetime` is in seconds.
+
+    Values outside `ENGINE_OPTIONS`' ranges are refused when the options are made."""
 
     movetime: float | None = None
+    """Seconds per move."""
     depth: int | None = None
+    """Plies of search."""
     nodes: int | None = None
+    """Nodes per move."""
     skill: int | None = None
+    """Stockfish's Skill Level, 0..20."""
     elo: int | None = None
+    """UCI_Elo with UCI_LimitStrength."""
     threads: int = 1
+    """Threads per engine process."""
     hash_mb: int = 16
+    """Hash table size in MB."""
     keep_hash: bool = False
+    """Keep the hash between decisions (no new game per decision)."""
     binary: str | None = None
+    """The engine binary; None finds Stockfish."""
+    init_timeout: float = INIT_TIMEOUT_S
+    """Seconds the UCI handshake may take."""
+    move_timeout: float | None = None
+    """Seconds a search may take; None derives it from the limit (`deadline_s`)."""
+
+    def __post_init__(self) -> None:
+        checks = {
+            "movetime": None if self.movetime is None else self.movetime * 1000,
+            "depth": self.depth,
+            "nodes": self.nodes,
+            "skill": self.skill,
+            "elo": self.elo,
+            "threads": self.threads,
+            "hash": self.hash_mb,
+            "init_timeout": self.init_timeout,
+            "move_timeout": self.move_timeout,
+        }
+        for key, value in checks.items():
+            if value is not None:
+                check_option(key, value)
+
+    @classmethod
+    def from_strings(cls, values: Mapping[str, str], *, binary: str | None = None) -> EngineOptions:
+        """Options from a spec's `key=value` strings; unknown keys and bad values are errors."""
+        unknown = set(values) - ENGINE_KEYS
+        if unknown:
+            raise ArenaError(
+                f"unknown option {sorted(unknown)[0]!r}; "
+                f"engine options are {', '.join(sorted(ENGINE_KEYS))}"
+            )
+        nums = {k: _number(k, v) for k, v in values.items() if k in _BY_KEY}
+        ints = {k: int(v) for k, v in nums.items() if _BY_KEY[k].kind is int}
+        return cls(
+            movetime=nums["movetime"] / 1000 if "movetime" in nums else None,
+            depth=ints.get("depth"),
+            nodes=ints.get("nodes"),
+            skill=ints.get("skill"),
+            elo=ints.get("elo"),
+            threads=ints.get("threads", 1),
+            hash_mb=ints.get("hash", 16),
+            keep_hash=values.get("keep_hash", "0") not in ("0", "false", "no", ""),
+            binary=binary,
+            init_timeout=nums.get("init_timeout", INIT_TIMEOUT_S),
+            move_timeout=nums.get("move_timeout"),
+        )
+
+    def replace(self, **changes: Any) -> EngineOptions:
+        """A copy with `changes` (checked like the original)."""
+        return EngineOptions(**{**{f.name: getattr(self, f.name) for f in fields(self)}, **changes})
 
     def limit(self) -> chess.engine.Limit:
         if self.movetime is None and self.depth is None and self.nodes is None:
             return chess.engine.Limit(depth=8)
         return chess.engine.Limit(time=self.movetime, depth=self.depth, nodes=self.nodes)
+
+    def deadline_s(self) -> float:
+        """How long one search may take before the engine counts as hung."""
+        if self.move_timeout is not None:
+            return self.move_timeout
+        if self.movetime is not None:
+            return self.movetime + MOVETIME_GRACE_S
+        return SEARCH_TIMEOUT_S
 
     def uci_options(self) -> dict[str, str | int | bool]:
         opts: dict[str, str | int | bool] = {"Threads": self.threads, "Hash": self.hash_mb}
@@ -77,7 +269,8 @@ class EnginePool:
     """Up to `size` engine processes, started lazily, each used by one search at a time.
 
     A search that is cancelled makes python-chess send `stop`; the process then goes back to
-    the pool.
+    the pool. A search past its deadline, or an engine that breaks the protocol, kills that
+    process and raises `EngineError`.
     """
 
     def __init__(self, options: EngineOptions, size: int) -> None:
@@ -86,6 +279,7 @@ class EnginePool:
         self._idle: list[chess.engine.UciProtocol] = []
         self._all: list[chess.engine.UciProtocol] = []
         self._transports: list[asyncio.SubprocessTransport] = []
+        self._transport_of: dict[chess.engine.UciProtocol, asyncio.SubprocessTransport] = {}
         self._slots = asyncio.Semaphore(size)
         self._binary: str | None = None
         self._lock = asyncio.Lock()
@@ -97,45 +291,118 @@ class EnginePool:
         self._idle.append(engine)
 
     async def _spawn(self) -> chess.engine.UciProtocol:
-        assert self._binary is not None
+        if self._binary is None:
+            self._binary = find_stockfish(self.options.binary)
+        binary = self._binary
+        timeout = self.options.init_timeout
         try:
-            transport, engine = await chess.engine.popen_uci(self._binary)
+            # On a timeout popen_uci closes (kills) the process it started.
+            transport, engine = await asyncio.wait_for(chess.engine.popen_uci(binary), timeout)
+        except TimeoutError:
+            raise EngineError(
+                f"engine {self._describe()} did not finish the UCI handshake (uci/uciok) within "
+                f"{timeout:g}s: is it a UCI engine? (option init_timeout=SECONDS)"
+            ) from None
         except (OSError, chess.engine.EngineError) as exc:
-            raise ArenaError(f"cannot start engine {self._binary}: {exc}") from None
+            raise EngineError(f"cannot start engine {self._describe()}: {_reason(exc)}") from None
         self._transports.append(transport)
+        self._transport_of[engine] = transport
         self._all.append(engine)
         try:
-            await engine.configure(
-                {k: v for k, v in self.options.uci_options().items() if k in engine.options}
+            await asyncio.wait_for(
+                engine.configure(
+                    {k: v for k, v in self.options.uci_options().items() if k in engine.options}
+                ),
+                timeout,
             )
-        except chess.engine.EngineError as exc:
-            raise ArenaError(f"engine rejected options: {exc}") from None
+        except (TimeoutError, chess.engine.EngineError) as exc:
+            self._kill(engine)
+            reason = _reason(exc)
+            raise EngineError(f"engine {self._describe()} rejected options: {reason}") from None
         return engine
 
     @contextlib.asynccontextmanager
     async def engine(self) -> AsyncIterator[chess.engine.UciProtocol]:
+        """An engine process for one search; it goes back to the pool afterwards."""
         async with self._slots:
             async with self._lock:
                 engine = self._idle.pop() if self._idle else await self._spawn()
             try:
                 yield engine
             finally:
-                if engine.returncode.done():
+                if engine not in self._all:
+                    pass  # killed while in use
+                elif engine.returncode.done():
                     self._all.remove(engine)
                 else:
                     self._idle.append(engine)
 
+    async def search(self, command: Callable[[chess.engine.UciProtocol], Awaitable[T]]) -> T:
+        """Runs `command` on an engine within the search deadline (`EngineOptions.deadline_s`).
+
+        A hung engine (past the deadline) or one that breaks the protocol is killed, and the
+        search raises `EngineError`."""
+        deadline = self.options.deadline_s()
+        async with self.engine() as engine:
+            try:
+                return await asyncio.wait_for(command(engine), deadline)
+            except TimeoutError:
+                self._kill(engine)
+                raise EngineError(
+                    f"engine {self._describe()} gave no answer within {deadline:g}s and was "
+                    "stopped (option move_timeout=SECONDS)"
+                ) from None
+            except chess.engine.EngineError as exc:
+                self._kill(engine)
+                raise EngineError(f"engine {self._describe()} failed: {_reason(exc)}") from None
+
+    async def play(
+        self, board: chess.Board, *, game: object, info: chess.engine.Info
+    ) -> chess.engine.PlayResult:
+        """The engine's move at `board` within the options' limit and deadline."""
+        limit = self.options.limit()
+        return await self.search(lambda e: e.play(board, limit, game=game, info=info))
+
+    async def analyse(self, board: chess.Board, *, multipv: int) -> list[chess.engine.InfoDict]:
+        """The `multipv` best lines at `board` (a new game each time), within the deadline."""
+        limit = self.options.limit()
+        return await self.search(lambda e: e.analyse(board, limit, multipv=multipv, game=object()))
+
+    def _describe(self) -> str:
+        """The binary, and where it came from when the user did not name it in the spec."""
+        if self.options.binary is None and self._binary == config.stockfish():
+            return f"{self._binary} (ARENA_STOCKFISH)"
+        return str(self._binary)
+
+    def _kill(self, engine: chess.engine.UciProtocol) -> None:
+        if engine in self._all:
+            self._all.remove(engine)
+        if engine in self._idle:
+            self._idle.remove(engine)
+        transport = self._transport_of.pop(engine, None)
+        if transport is not None:
+            transport.close()  # kills the process if it still runs
+
     async def close(self) -> None:
-        for engine in self._all:
+        async def quit_one(engine: chess.engine.UciProtocol) -> None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(engine.quit(), timeout=2)
+
+        await asyncio.gather(*(quit_one(e) for e in self._all))
         for transport in self._transports:
             with contextlib.suppress(Exception):
                 transport.close()
         self._all.clear()
         self._idle.clear()
         self._transports.clear()
+        self._transport_of.clear()
 
     @property
     def processes(self) -> int:
         return len(self._all)
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short one-line reason."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

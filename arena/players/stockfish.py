@@ -7,8 +7,8 @@ import chess.engine
 
 from arena.core.actor import Actor, Decision
 from arena.core.game import GameState
-from arena.games.chess import ChessState
 from arena.engines import EngineOptions, EnginePool
+from arena.games.chess import ChessState
 
 
 class EnginePlayer(Actor):
@@ -33,11 +33,8 @@ class EnginePlayer(Actor):
     async def decide(self, state: GameState) -> Decision:
         assert isinstance(state, ChessState)
         board = state.board
-        async with self.pool.engine() as engine:
-            game: object = "keep" if self.options.keep_hash else object()
-            result = await engine.play(
-                board, self.options.limit(), game=game, info=chess.engine.INFO_SCORE
-            )
+        game: object = "keep" if self.options.keep_hash else object()
+        result = await self.pool.play(board, game=game, info=chess.engine.INFO_SCORE)
         if result.move is None:
             return Decision(move=None, raw="(none)")
         info = {}

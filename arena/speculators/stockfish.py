@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 
 import chess
 import chess.engine
 
 from arena.core.actor import Guess, Speculator
+from arena.core.errors import EngineError
 from arena.core.game import GameState
-from arena.games.chess import ChessState
 from arena.engines import EngineOptions, EnginePool
+from arena.games.chess import ChessState
+
+log = logging.getLogger(__name__)
 
 
 def softmax_probabilities(scores_cp: list[int], temperature_cp: float) -> list[float]:
@@ -34,6 +38,8 @@ class EngineSpeculator(Speculator):
         self.temperature_cp = temperature_cp
         self.pool = EnginePool(options, size=2)
         self._running: set[asyncio.Task[list[chess.engine.InfoDict]]] = set()
+        self.failure: str | None = None
+        """Why the engine stopped speculating (its `EngineError`); None while it works."""
 
     async def start(self) -> None:
         await self.pool.start()
@@ -44,14 +50,20 @@ class EngineSpeculator(Speculator):
         await self.pool.close()
 
     async def _analyse(self, board: chess.Board, k: int) -> list[chess.engine.InfoDict]:
-        async with self.pool.engine() as engine:
-            return await engine.analyse(board, self.options.limit(), multipv=k, game=object())
+        try:
+            return await self.pool.analyse(board, multipv=k)
+        except EngineError as exc:
+            # A broken engine stops this side's speculation; the match goes on without it.
+            if self.failure is None:
+                self.failure = str(exc)
+                log.warning("speculator %s stops: %s", self.spec, exc)
+            return []
 
     async def predict(self, state: GameState, k: int) -> list[Guess]:
         assert isinstance(state, ChessState)
         board = state.board
         k = min(k, len(state.legal_moves()))
-        if k <= 0:
+        if k <= 0 or self.failure is not None:
             return []
         # A short analysis runs to its end even when the prediction is no longer wanted:
         # python-chess mishandles an analysis cancelled while it waits for `readyok`.
