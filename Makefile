@@ -17,6 +17,7 @@ check: lint typecheck pytest
 lint:
 	$(BIN)/ruff check arena tests
 	$(BIN)/ruff format --check arena tests
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy --strict arena

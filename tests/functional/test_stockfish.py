@@ -8,8 +8,8 @@ import pytest
 
 from arena.core.match import Match, Seat
 from arena.core.policy import SpeculationPolicy
-from arena.games.chess import ChessState
 from arena.engines import EngineOptions
+from arena.games.chess import ChessState
 from arena.players.stockfish import EnginePlayer
 from arena.speculators.stockfish import EngineSpeculator
 from arena.tui.app import ArenaApp

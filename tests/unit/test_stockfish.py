@@ -8,8 +8,8 @@ import time
 import pytest
 
 from arena.core.errors import ArenaError
-from arena.games.chess import ChessState
 from arena.engines import EngineOptions, find_stockfish
+from arena.games.chess import ChessState
 from arena.players.stockfish import EnginePlayer
 from arena.speculators.stockfish import EngineSpeculator, softmax_probabilities
 
