@@ -649,17 +649,29 @@ class Store:
         """Closes the connection once the write in progress (if any) has committed."""
         if self._closed:
             return
+        interrupted = False
         if self._heartbeat is not None:
             self._heartbeat.cancel()
-            with contextlib.suppress(BaseException):
-                await self._heartbeat
+            await asyncio.wait({self._heartbeat})
             self._heartbeat = None
-        # Waiting for the lock means a ply or the end-of-match row being written lands whole.
-        with contextlib.suppress(TimeoutError):
+        # Waiting for the lock means a ply or the end-of-match row being written lands whole;
+        # a second ctrl-c or SIGTERM meanwhile still closes the connection (then re-raises).
+        try:
             async with asyncio.timeout(10):
                 await self._write_lock.acquire()
+        except TimeoutError:
+            pass
+        except asyncio.CancelledError:
+            interrupted = True
         self._closed = True
-        await self._conn.close()
+        closing = asyncio.ensure_future(self._conn.close())
+        while not closing.done():
+            try:
+                await asyncio.shield(closing)
+            except asyncio.CancelledError:
+                interrupted = True
+        if interrupted:
+            raise asyncio.CancelledError
 
     @property
     def closed(self) -> bool:
