@@ -221,3 +221,23 @@ async def test_finish_match_stores_the_session_limit(tmp_path: Path) -> None:
         assert (await store.get_match("m1")).max_plies == 30  # type: ignore[union-attr]
         await store.finish_match("m1", "*", "aborted", MatchStats(plies=31), max_plies=None)
         assert (await store.get_match("m1")).max_plies is None  # type: ignore[union-attr]
+
+
+async def test_a_resumed_match_start_does_not_store_its_history_again(tmp_path: Path) -> None:
+    from arena.core.events import MatchStarted
+
+    records = make_records(SCHOLAR[:2])
+    async with await Store.open(tmp_path / "a.db") as store:
+        await create(store, "m1")
+        started = MatchStarted(
+            match_id="m1",
+            t=0.0,
+            players=("a", "b"),
+            speculators=(None, None),
+            start_fen=START_FEN,
+            ply=2,
+            history=tuple(records),
+        )
+        await store.append_events([started])
+        (event,) = await store.get_events("m1")
+    assert event.data["ply"] == 2 and "history" not in event.data
