@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import chess
 import pytest
 
 from tests.e2e.conftest import Run
-from tests.fakes.servers import Behaviour, FakeLLMServer, Recorded, answer, fen_in
+from tests.fakes.servers import (
+    Behaviour,
+    FakeLLMServer,
+    Recorded,
+    answer,
+    answer_limit,
+    fen_in,
+    prompt_tokens,
+    ramble,
+    sent_key,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +72,8 @@ def test_nonsense_model_gets_a_recorded_result(arena: Run, tmp_path: Path, polic
     assert "sk-" not in db.read_bytes().decode("latin-1")
 
 
-def test_llm_vs_llm_with_llm_speculators_hits(arena: Run, tmp_path: Path) -> None:
+def test_llm_vs_llm_with_llm_speculators_hits(keyed: Run, tmp_path: Path) -> None:
+    arena = keyed
     from tests.fakes.servers import chess_responder
 
     with FakeLLMServer(default=chess_responder(delay=0.05, guess_delay=0.0)) as server:
@@ -71,7 +86,7 @@ def test_llm_vs_llm_with_llm_speculators_hits(arena: Run, tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["plies"] == 10
-    assert out["hits"] > 0 and out["hit_rate"] > 0
+    assert out["adopted_plies"] > 0 and out["hit_rate"] > 0
     assert out["usage"]["white"]["input_tokens"] > 0
     assert "sk-test" not in (tmp_path / "x.db").read_bytes().decode("latin-1")
     assert "sk-test" not in proc.stderr + proc.stdout
@@ -113,3 +128,163 @@ def test_provider_failure_ends_with_error_and_resume_continues(arena: Run, tmp_p
     assert longer.returncode == 0, longer.stderr
     assert json.loads(longer.stdout)["moves"][:12] == resumed["moves"]
     assert json.loads(longer.stdout)["plies"] == 14
+
+
+# -- a local model with a small context (issue 12) ---------------------------------------------
+
+
+def rambler(request: Recorded) -> Behaviour:
+    """A small local model: its first answer thinks aloud until something stops it; told off,
+    it names a legal move every other time (and rambles again otherwise)."""
+    body = request.json
+    retry = any(turn.get("role") == "assistant" for turn in body.get("messages", []))
+    fen = fen_in(request.text)
+    roll = int(hashlib.sha256(request.body).hexdigest(), 16) % 2
+    if not retry or fen is None or roll == 0:
+        return ramble()
+    board = chess.Board(fen)
+    move = sorted(board.legal_moves, key=lambda m: m.uci())[-1]
+    return answer(f"Sorry.\nMOVE: {board.san(move)}")
+
+
+@pytest.mark.parametrize("style", ["vllm", "llama.cpp"])
+def test_rambling_model_with_a_4096_token_context_plays_16_plies(
+    arena: Run, tmp_path: Path, style: str
+) -> None:
+    """The first repro of issue 12, without max_tokens: the answers are capped by default, the
+    retries stay small, and the match completes instead of ending in `error: HTTP 400`."""
+    db = tmp_path / "ctx.db"
+    with FakeLLMServer(default=rambler, context=4096, context_style=style) as server:
+        white = f"openai:gemma-3-270m@{server.openai_url},on_illegal=random"
+        proc = arena(
+            "play", "--headless", "--white", white, "--black", "stockfish:depth=2",
+            "--max-plies", "16", "--json", "--db", str(db),
+        )  # fmt: skip
+        requests = server.requests
+        refused = server.refused
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert not out["termination"].startswith("error"), out["termination"]
+    assert out["plies"] == 16 or out["termination"] == "checkmate", out
+    assert out["illegal_attempts"] > 0  # the rambles were rejected and retried
+    assert refused == []  # no request outgrew the context
+    assert all(prompt_tokens(r) + (answer_limit(r.json) or 0) <= 4096 for r in requests)
+    assert {answer_limit(r.json) for r in requests} == {1024}
+
+
+# -- keys never stored or printed (issue 12) ----------------------------------------------------
+
+
+@pytest.fixture
+def keyed(tmp_path: Path) -> Run:
+    """Runs `arena` like the `arena` fixture, but with the keys a test passes in `env` (the
+    ambient provider keys and settings are removed first, never the test's own)."""
+
+    def run(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> Any:
+        ambient = {k: v for k, v in os.environ.items() if not k.startswith(AMBIENT)}
+        full_env = {**ambient, "ARENA_DB": str(tmp_path / "arena.db"), **(env or {})}
+        return subprocess.run(
+            [sys.executable, "-m", "arena", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=tmp_path,
+            env=full_env,
+        )
+
+    return run
+
+
+AMBIENT = ("ANTHROPIC_", "OPENAI_")
+
+
+def echoing(request: Recorded) -> Behaviour:
+    """A model that repeats the key it was sent, in moves (illegal first) and in guesses."""
+    key = sent_key(request)
+    fen = fen_in(request.text)
+    if fen is None:
+        return answer(f"I see your key {key}.")
+    board = chess.Board(fen)
+    moves = sorted(board.legal_moves, key=lambda m: m.uci())
+    if '"moves"' in request.text:
+        guesses = [{"move": board.san(m), "p": 0.3, "note": key} for m in moves[:3]]
+        return answer(json.dumps({"moves": guesses, "key": key}))
+    if "illegal here" not in request.text:
+        return answer(f"I see your key {key}. My move: Ke9")
+    return answer(f"I see your key {key}. My move: {board.san(moves[0])}")
+
+
+def test_an_echoed_key_is_never_stored_exported_or_printed(keyed: Run, tmp_path: Path) -> None:
+    arena = keyed
+    key = "-".join(("sk", "test", "SECRET123", "a1b2c3d4e5"))
+    local_key = "-".join(("local", "SECRET456", "f6e5d4"))
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    db = tmp_path / "keys.db"
+    with FakeLLMServer(default=echoing) as server:
+        (profiles / "echo-local.toml").write_text(
+            'kind = "openai"\nmodel = "echo"\n'
+            f'base_url = "{server.openai_url}"\napi_key_env = "LOCAL_LLM_KEY"\n'
+        )
+        env = {"OPENAI_API_KEY": key, "LOCAL_LLM_KEY": local_key, "ARENA_PROFILES": str(profiles)}
+        spec = f"openai:echo@{server.openai_url}"
+        proc = arena(
+            "play", "--headless", "--white", spec, "--black", "echo-local",
+            "--speculator", spec, "--max-plies", "8", "--json", "--db", str(db),
+            env=env,
+        )  # fmt: skip
+        sent = {sent_key(r) for r in server.requests}
+    assert proc.returncode == 0, proc.stderr
+    assert sent == {key, local_key}  # both keys really went to the model
+    out = json.loads(proc.stdout)
+    assert out["plies"] == 8 and out["illegal_attempts"] > 0
+    export = arena("export", out["match_id"], "--format", "json", "--db", str(db), env=env)
+    pgn = arena("export", out["match_id"], "--db", str(db), env=env)
+    listing = arena("replays", "--json", "--db", str(db), env=env)
+    stored = db.read_bytes() + b"".join(
+        p.read_bytes() for p in tmp_path.glob("keys.db-*") if p.is_file()
+    )
+    assert b"[redacted]" in stored  # the echoes were kept, masked
+    for secret in (key, local_key, "SECRET123", "SECRET456"):
+        assert secret.encode() not in stored
+        for text in (proc, export, pgn, listing):
+            assert secret not in text.stdout + text.stderr
+    assert "[redacted]" in export.stdout
+
+
+def test_a_key_in_an_error_message_is_redacted(keyed: Run, tmp_path: Path) -> None:
+    arena = keyed
+    from tests.fakes.servers import http_error
+
+    key = "-".join(("sk", "test", "SECRET789", "0a0b0c0d"))
+    db = tmp_path / "err.db"
+    with FakeLLMServer(default=http_error(500, message=f"upstream rejected key {key}")) as server:
+        white = f"openai:echo@{server.openai_url},retries=1,backoff=0.01"
+        proc = arena(
+            "play", "--headless", "--white", white, "--black", "random",
+            "--max-plies", "4", "--json", "--db", str(db), "--no-speculation",
+            env={"OPENAI_API_KEY": key},
+        )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["termination"].startswith("error: openai: HTTP 500: upstream rejected key")
+    assert "[redacted]" in out["termination"]
+    assert "SECRET789" not in proc.stdout + proc.stderr
+    assert b"SECRET789" not in db.read_bytes()
+
+
+def test_a_key_over_plain_http_to_another_machine_is_warned(keyed: Run, tmp_path: Path) -> None:
+    arena = keyed
+    # TEST-NET-1: nothing answers there; the call times out at once.
+    white = "openai:m@http://192.0.2.1:9/v1,retries=0,timeout=0.5"
+    key = "-".join(("sk", "test", "SECRET000", "11223344"))
+    proc = arena(
+        "play", "--headless", "--white", white, "--black", "random", "--max-plies", "2",
+        "--no-speculation", "--db", str(tmp_path / "w.db"), env={"OPENAI_API_KEY": key},
+    )  # fmt: skip
+    lines = [line for line in proc.stderr.splitlines() if "clear text" in line]
+    assert lines == [
+        "arena: warning: OPENAI_API_KEY is sent in clear text to 192.0.2.1 (plain http to "
+        "another machine): use https"
+    ]
+    assert "SECRET000" not in proc.stdout + proc.stderr

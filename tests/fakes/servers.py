@@ -249,6 +249,8 @@ class _State:
     context: int | None = None
     context_style: str = "vllm"
     proxy: bool = False
+    refused: list[int] = field(default_factory=list)
+    """Indexes of requests refused by a server mode (context or proxy)."""
     requests: list[Recorded] = field(default_factory=list)
     disconnects: list[Disconnect] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -297,6 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
             behaviour: Behaviour | Responder | None = None
             if refusal is None:
                 behaviour = state.script.popleft() if state.script else state.default
+            else:
+                state.refused.append(index)
         if refusal is not None:
             status, payload = refusal
             self._send(status, payload)
@@ -643,6 +647,12 @@ class FakeLLMServer:
     def requests(self) -> list[Recorded]:
         with self._state.lock:
             return list(self._state.requests)
+
+    @property
+    def refused(self) -> list[int]:
+        """Indexes of the requests a server mode refused (past the context; proxy blocks)."""
+        with self._state.lock:
+            return list(self._state.refused)
 
     @property
     def disconnects(self) -> list[Disconnect]:
