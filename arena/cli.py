@@ -7,10 +7,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from arena.core.errors import ArenaError
 from arena.core.events import Event, MatchEnded, MatchStarted, MoveCommitted
 from arena.core.match import Match, MatchSummary
 from arena.core.policy import SpeculationPolicy
+from arena.games.traces import MAX_TIME_SCALE
 from arena.session import (
     MatchPlan,
     Prepared,
@@ -39,7 +41,44 @@ EXIT_TERMINATED = 143
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one line, exit 2, like every other bad input
-        raise ArenaError(f"{message} (see `arena {self.prog.split()[-1]} --help`)")
+        usage = " ".join(["arena", *self.prog.split()[1:], "--help"])
+        raise ArenaError(f"{message} (see `{usage}`)")
+
+
+def _ranged(kind: Callable[[str], Any], low: float, high: float) -> Callable[[str], Any]:
+    """An argparse type: a finite number of `kind` in low..high, else one line and exit 2."""
+    noun = "an integer" if kind is int else "a number"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not (math.isfinite(value) and low <= value <= high):
+            span = f"{_whole(low)}..{_whole(high)}"
+            raise argparse.ArgumentTypeError(f"must be {noun} {span}, not {text!r}")
+        return value
+
+    return parse
+
+
+def _whole(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+_PLIES = _ranged(int, 1, 100_000)
+_SEED = _ranged(int, 0, 2**63 - 1)
+_K = _ranged(int, 1, 50)
+_PROBABILITY = _ranged(float, 0.0, 1.0)
+_TIME_SCALE = _ranged(float, 0.0, MAX_TIME_SCALE)
+
+
+def _k_list(text: str) -> list[int]:
+    """`bench --k`: comma-separated guesses per ply, each 1..50, at least one."""
+    ks = [_K(part.strip()) for part in text.split(",") if part.strip()]
+    if not ks:
+        raise argparse.ArgumentTypeError(f"takes numbers like 1,2,3, not {text!r}")
+    return ks
 
 
 def _policy_args(p: argparse.ArgumentParser) -> None:
@@ -48,13 +87,21 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--white-speculator", help="White's speculator (guesses Black's moves)")
     g.add_argument("--black-speculator", help="Black's speculator (guesses White's moves)")
     g.add_argument("--no-speculation", action="store_true", help="turn speculation off")
-    g.add_argument("--k", type=int, default=3, help="guesses per ply (default 3)")
-    g.add_argument("--min-prob", type=float, default=0.0, help="skip guesses below this")
-    g.add_argument("--max-in-flight", type=int, default=6, help="cap on running branches")
+    g.add_argument("--k", type=_K, default=3, help="guesses per ply, 1..50 (default 3)")
+    g.add_argument("--min-prob", type=_PROBABILITY, default=0.0, help="skip guesses below this")
+    g.add_argument(
+        "--max-in-flight", type=_ranged(int, 1, 1000), default=6, help="cap on running branches"
+    )
     g.add_argument("--cost-aware", action="store_true", help="start a branch only if worth it")
-    g.add_argument("--price-per-hour", type=float, default=20.0, help="$ value of an hour waited")
+    g.add_argument(
+        "--price-per-hour", type=_ranged(float, 0, 1e6), default=20.0,
+        help="$ value of an hour waited",
+    )  # fmt: skip
     g.add_argument("--depth", type=int, default=1, choices=(1, 2), help="speculation depth")
-    g.add_argument("--time-scale", type=float, default=1.0, help="scale of trace latencies")
+    g.add_argument(
+        "--time-scale", type=_TIME_SCALE, default=1.0,
+        help=f"scale of trace latencies, 0..{MAX_TIME_SCALE:g}",
+    )  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,8 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--white", help="White's player spec or profile")
     play.add_argument("--black", help="Black's player spec or profile")
     play.add_argument("--fen", help="start position (FEN)")
-    play.add_argument("--max-plies", type=int, help="stop after this many plies")
-    play.add_argument("--seed", type=int, default=0, help="seed for random players")
+    play.add_argument("--max-plies", type=_PLIES, help="stop after this many plies")
+    play.add_argument("--seed", type=_SEED, default=0, help="seed for random players")
     play.add_argument("--db", help=f"SQLite database (default ${config.DB}, else {_default_db()})")
     play.add_argument("--headless", action="store_true", help="no TUI; progress on stderr")
     play.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
@@ -81,14 +128,14 @@ def _parser() -> argparse.ArgumentParser:
     resume = sub.add_parser("resume", help="continue an unfinished match")
     resume.add_argument("match_id")
     resume.add_argument("--db")
-    resume.add_argument("--max-plies", type=int, help="new ply limit")
+    resume.add_argument("--max-plies", type=_PLIES, help="new ply limit")
     resume.add_argument("--headless", action="store_true")
     resume.add_argument("--json", action="store_true")
 
     replays = sub.add_parser("replays", help="list saved matches (TUI browser unless --json)")
     replays.add_argument("--db")
     replays.add_argument("--json", action="store_true")
-    replays.add_argument("--limit", type=int)
+    replays.add_argument("--limit", type=_ranged(int, 1, 10**6))
 
     replay = sub.add_parser("replay", help="step through a saved match in the TUI")
     replay.add_argument("match_id")
@@ -114,10 +161,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"trace file or shipped trace name (repeatable; default all shipped: {traces})",
     )
     spec.add_argument("--speculator", action="append", help="speculator spec (repeatable)")
-    spec.add_argument("--k", default="1,2,3", help="comma-separated k values (default 1,2,3)")
-    spec.add_argument("--time-scale", type=float, default=0.001, help="latency scale")
+    spec.add_argument(
+        "--k", type=_k_list, default="1,2,3", help="comma-separated k values (default 1,2,3)"
+    )
+    spec.add_argument("--time-scale", type=_TIME_SCALE, default=0.001, help="latency scale")
     spec.add_argument("--depth", type=int, default=1, choices=(1, 2), help="speculation depth")
-    spec.add_argument("--min-prob", type=float, default=0.0, help="skip guesses below this")
+    spec.add_argument("--min-prob", type=_PROBABILITY, default=0.0, help="skip guesses below this")
     spec.add_argument("--json", action="store_true")
     return parser
 
@@ -251,8 +300,10 @@ async def _home(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _open_store(db: str | None) -> Store:
-    return await Store.open(default_db_path(db))
+async def _open_store(db: str | None, *, create: bool = True) -> Store:
+    """The database; commands that only read pass `create=False`, so a mistyped path is an error
+    rather than a new, empty database."""
+    return await Store.open(default_db_path(db), create=create)
 
 
 async def _play(args: argparse.Namespace) -> int:
@@ -278,7 +329,7 @@ async def _play(args: argparse.Namespace) -> int:
 
 
 async def _resume(args: argparse.Namespace) -> int:
-    store = await _open_store(args.db)
+    store = await _open_store(args.db, create=False)
     try:
         match_id = await store.resolve_match_id(args.match_id)
         plan = await plan_for_resume(store, match_id, args.max_plies)
@@ -307,11 +358,23 @@ async def _run_prepared(prepared: Prepared, args: argparse.Namespace, note: str 
         summary: MatchSummary = await asyncio.shield(task)
     except asyncio.CancelledError:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await _settle(task)
         raise
     if args.json:
         print(json.dumps(summary_json(summary)))
     return EXIT_MATCH_ERROR if summary.outcome.termination.startswith("error") else EXIT_OK
+
+
+async def _settle(task: asyncio.Future[Any], limit_s: float = 30.0) -> None:
+    """Waits for a stopped match to write its end (the store closes after it), through further
+    ctrl-c or SIGTERM, for at most `limit_s`; a match cut short there is left resumable."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while not task.done() and loop.time() < deadline:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait({task}, timeout=deadline - loop.time())
+    if task.done() and not task.cancelled():
+        task.exception()  # retrieved: the match's own outcome says what happened
 
 
 def summary_json(summary: MatchSummary) -> dict[str, Any]:
@@ -320,9 +383,8 @@ def summary_json(summary: MatchSummary) -> dict[str, Any]:
         "match_id": summary.match_id,
         "result": summary.outcome.result,
         "termination": summary.outcome.termination,
-        "moves": summary.moves,
-        **summary.stats,
-        "plies": len(summary.moves),
+        "moves": list(summary.moves),
+        **summary.stats.as_dict(),
         "plies_this_run": len(summary.records),
     }
 
@@ -343,17 +405,19 @@ def _progress_printer(event: Event) -> None:
         mark = f"{guess:<12} {f'pre-computed, saved {r.saved_s:.2f}s' if r.hit else ''}"
         number = f"{r.ply // 2 + 1}{'.' if r.side == 0 else '...'}"
         print(
-            f"  {number:>5} {r.san:<8} think {r.decision_s:6.2f}s  wait {r.wait_s:6.2f}s  {mark}",
+            f"  {number:>5} {r.san:<8} think {r.decision_s:6.2f}s  wall {r.wall_s:6.2f}s  {mark}",
             file=sys.stderr,
         )
     elif isinstance(event, MatchEnded):
         stats = event.stats
         print(
-            f"result {event.result} ({event.termination}); wall {stats['wall_s']:.1f}s, "
-            f"sequential {stats['sequential_s']:.1f}s, saved {stats['saved_s']:.1f}s "
-            f"({stats['saved_pct']:.1f}%), hit rate {100 * stats['hit_rate']:.0f}%",
+            f"result {event.result} ({event.termination}); {stats.plies} plies, "
+            f"wall {stats.wall_s:.1f}s against {stats.sequential_s:.1f}s without speculation, "
+            f"saved {stats.saved_s:.1f}s ({stats.saved_pct:.1f}%), "
+            f"hit rate {100 * stats.hit_rate:.0f}%",
             file=sys.stderr,
         )
+        print(f"saved as {event.match_id}: arena replay {event.match_id}", file=sys.stderr)
 
 
 async def _replays(args: argparse.Namespace) -> int:
@@ -362,17 +426,17 @@ async def _replays(args: argparse.Namespace) -> int:
 
         await ArenaApp(db_path=str(default_db_path(args.db)), start_screen="replays").run_async()
         return EXIT_OK
-    store = await _open_store(args.db)
+    store = await _open_store(args.db, create=False)
     try:
         rows = await store.list_matches(limit=args.limit)
-        print(json.dumps([row.as_dict() for row in rows]))
+        print(json.dumps([row.as_dict() for row in rows], allow_nan=False))
     finally:
         await store.close()
     return EXIT_OK
 
 
 async def _replay(args: argparse.Namespace) -> int:
-    store = await _open_store(args.db)
+    store = await _open_store(args.db, create=False)
     try:
         match_id = await store.resolve_match_id(args.match_id)
     finally:
@@ -387,13 +451,13 @@ async def _replay(args: argparse.Namespace) -> int:
 async def _export(args: argparse.Namespace) -> int:
     from arena.store import export_json, export_pgn
 
-    store = await _open_store(args.db)
+    store = await _open_store(args.db, create=False)
     try:
         match_id = await store.resolve_match_id(args.match_id)
         if args.format == "pgn":
             text = await export_pgn(store, match_id)
         else:
-            text = json.dumps(await export_json(store, match_id), indent=2)
+            text = json.dumps(await export_json(store, match_id), indent=2, allow_nan=False)
     finally:
         await store.close()
     _write_out(args.out, text)
@@ -424,10 +488,7 @@ async def _bench(args: argparse.Namespace) -> int:
     from arena.bench import run_speculation_bench
     from arena.specs import trace_file
 
-    try:
-        ks = [int(k) for k in args.k.split(",") if k.strip()]
-    except ValueError:
-        raise ArenaError(f"--k takes numbers like 1,2,3, not {args.k!r}") from None
+    ks: list[int] = args.k
     policy = SpeculationPolicy(depth=args.depth, min_probability=args.min_prob)
     specs = args.speculator or ["stockfish", "trace-guesses"]
     traces = [str(trace_file(t)) for t in args.trace or data.trace_names()]

@@ -5,6 +5,7 @@ Shared by the headless CLI, the TUI, `arena resume` and tournaments.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -123,6 +124,8 @@ async def prepare_match(
     # A recorded game ends where its record ends: stop there rather than forfeit.
     limits = [plan.max_plies, *(s.actor.last_ply for s in seats)]
     max_plies = min((n for n in limits if n is not None), default=None)
+    # A resumed match's ledger covers the plies of its earlier sessions too.
+    history = tuple(await store.get_records(match_id)) if resume else ()
     match = Match(
         match_id,
         state,
@@ -130,13 +133,18 @@ async def prepare_match(
         policy=plan.policy,
         max_plies=max_plies,
         journal=recorder,
+        history=history,
     )
     # Engines and clients start before anything is written, so a broken setup leaves no trace.
     await match.open()
     try:
+        # One writer per match: a resume of a match another live process plays stops here.
+        await store.acquire_lease(match_id)
         if not resume:
             await _create_row(store, match_id, replace(plan, max_plies=max_plies), start)
     except BaseException:
+        with contextlib.suppress(Exception):
+            await store.release_lease(match_id)
         await match.close()
         raise
     match.bus.subscribe(recorder)

@@ -96,9 +96,18 @@ class BranchTable:
     def __contains__(self, item: tuple[Side, GameState]) -> bool:
         return self.key(*item) in self._speculative
 
-    def in_flight(self) -> int:
-        """Speculative branches still running."""
-        return sum(1 for b in self._speculative.values() if not b.task.done())
+    def in_flight(self, side: Side | None = None) -> int:
+        """Speculative branches still running (of one side, or of both)."""
+        return sum(
+            1
+            for b in self._speculative.values()
+            if not b.task.done() and (side is None or b.side == side)
+        )
+
+    def has_room(self, side: Side) -> bool:
+        """True while `side`'s actor can take one more speculative decision: its `concurrency`
+        counts the real decision too, so one place is always left for that."""
+        return self.in_flight(side) < self.actors[side].concurrency - 1
 
     # -- verbs --------------------------------------------------------------------------------
 

@@ -6,9 +6,10 @@ here, once. Times are seconds on a monotonic clock with paused time left out.
 - A ply's **decision time** (`decision_s`) is the duration of the call whose move was committed
   (measured). **Sequential time** is their sum: how long the match would have taken with
   speculation off and no overhead.
-- A ply's **wall time** (`wall_s`) is the time from the previous commit (or from the start of
-  the session) to this commit (measured). A match's wall time is their sum plus the tail after
-  its last commit.
+- A ply's **wall time** (`wall_s`) is the time from the previous ply being on disk (or from the
+  start of the session) to this commit (measured). A match's wall time is their sum plus the tail
+  after its last commit. The durable write of each ply is left out: the same match without
+  speculation pays for it too.
 - **Time saved** is sequential time minus wall time, per ply and per match. It is negative when
   speculation (or bookkeeping) cost more than it saved, and never exceeds what the wall clock
   shows. A person's plies are left out of both sums: a person's thinking is never speculated on
@@ -50,7 +51,8 @@ class PlyRecord:
     wait_s: float
     """Visible wait: from the turn starting to the move being committed."""
     wall_s: float
-    """From the previous commit (or the session's start) to this commit, pauses excluded."""
+    """From the previous ply being on disk (or the session's start) to this commit, pauses
+    excluded."""
     saved_s: float
     """`decision_s - wall_s` for a machine's ply (negative when speculation cost time); 0 for a
     person's."""

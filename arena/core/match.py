@@ -212,7 +212,10 @@ class Match:
         saving = min(self._expected_decision_s(mover), self._expected_decision_s(waiter))
         cost = self.seats[waiter].actor.expected_cost_usd()
         for rank, guess in enumerate(guesses, 1):
-            if self.branches.in_flight() >= self.policy.max_in_flight:
+            if (
+                self.branches.in_flight() >= self.policy.max_in_flight
+                or not self.branches.has_room(waiter)
+            ):
                 break
             if not self.policy.worth(guess.probability, saving, cost):
                 continue
@@ -246,7 +249,11 @@ class Match:
         ):
             return
         replies = clean_guesses(child, await speculator.predict(child, 1), 1)
-        if not replies or self.branches.in_flight() >= self.policy.max_in_flight:
+        if (
+            not replies
+            or self.branches.in_flight() >= self.policy.max_in_flight
+            or not self.branches.has_room(mover)
+        ):
             return
         reply = replies[0]
         grandchild = child.apply(reply.move)
@@ -396,6 +403,8 @@ class Match:
         return summary
 
     async def _play_turn(self, last_commit: float) -> tuple[Outcome | None, float]:
+        """Plays one ply. `last_commit` is when the previous ply (or the match start) was on
+        disk; returns the outcome if the match ended, and when this ply was on disk."""
         state = self.state
         mover = state.to_move
         actor = self.seats[mover].actor
@@ -491,10 +500,13 @@ class Match:
         await self._emit(
             MoveCommitted(match_id=self.match_id, t=self._now(), record=record), durable=True
         )
+        # The next ply's wall time starts once this one is on disk: the same match without
+        # speculation pays for that write too, so it is neither thinking nor speculation.
+        persisted = self.clock()
         for seat in self.seats:
             if seat.speculator is not None:
                 seat.speculator.observe(state, move)
-        return None, commit
+        return None, persisted
 
     def _take_speculator_usage(self) -> Usage:
         """The speculators' usage since the last call (each speculator counted once)."""

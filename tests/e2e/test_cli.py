@@ -58,8 +58,16 @@ def test_speculation_is_lossless_and_saves_time_with_real_stockfish(arena: Run) 
     assert on.returncode == 0 and off.returncode == 0, on.stderr + off.stderr
     spec, plain = json.loads(on.stdout), json.loads(off.stdout)
     assert spec["moves"] == plain["moves"]
-    assert spec["hit_rate"] > 0 and spec["saved_s"] > 0
-    assert plain["branches_started"] == 0 and plain["saved_s"] == 0
+    assert spec["hit_rate"] > 0 and spec["adopted_plies"] > 0
+    for stats in (spec, plain):
+        # One definition: the saving is the sequential sum against the wall clock, never more.
+        assert stats["plies"] == 30
+        bound = 100 * (1 - stats["wall_s"] / stats["sequential_s"])
+        assert stats["saved_pct"] <= bound + 0.2
+    # Without speculation nothing is started and nothing is saved; what remains is the runner's
+    # own overhead between a decision and its commit (well under a millisecond a ply).
+    assert plain["branches_started"] == 0 and plain["adopted_plies"] == 0
+    assert -0.02 * plain["sequential_s"] - 0.05 <= plain["saved_s"] <= 0.0001
 
 
 @pytest.mark.parametrize(
@@ -70,7 +78,7 @@ def test_speculation_is_lossless_and_saves_time_with_real_stockfish(arena: Run) 
             ["play", "--headless", "--white", "random", "--black", "random", "--fen", "8/8 w"],
             "bad FEN",
         ),
-        (["export", "doesnotexist"], "no match"),
+        (["export", "doesnotexist"], "no replay database"),
         (
             [
                 "play",
@@ -199,3 +207,26 @@ def test_a_signal_stops_the_match_cleanly(tmp_path: Path, sig: int, code: int) -
     (match,) = json.loads(listed.stdout)
     assert (match["status"], match["termination"]) == ("stopped", "aborted")
     assert match["plies"] >= 1
+
+
+def test_resume_keeps_the_accounting_of_every_ply(arena: Run) -> None:
+    """Issue 8's repro: 6 plies, then resumed to 12: the ledger covers all 12."""
+    common = ["--headless", "--json"]
+    first = arena("play", *common, "--white", "stockfish:depth=3", "--black", "random",
+                  "--seed", "3", "--max-plies", "6")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    one = json.loads(first.stdout)
+    assert one["plies"] == 6 and one["branches_started"] > 0
+    second = arena("resume", one["match_id"], *common, "--max-plies", "12")
+    assert second.returncode == 0, second.stderr
+    both = json.loads(second.stdout)
+    assert both["plies"] == 12 and both["plies_this_run"] == 6
+    assert both["moves"][:6] == one["moves"]
+    assert both["sequential_s"] >= one["sequential_s"]
+    assert both["branches_started"] >= one["branches_started"]
+    assert both["speculated_plies"] >= one["speculated_plies"]
+    listed = json.loads(arena("replays", "--json").stdout)
+    row = next(r for r in listed if r["id"] == one["match_id"])
+    assert row["max_plies"] == 12
+    assert row["stats"]["plies"] == 12
+    assert row["stats"]["sequential_s"] == both["sequential_s"]

@@ -165,12 +165,12 @@ def scholar_events() -> tuple[list[Event], MatchSummary]:
     state = ChessState.from_fen(None)
     events: list[Event] = [
         MatchStarted(
-            mid,
-            0.0,
-            ("scripted-white", "scripted-black"),
-            ("list-white", "list-black"),
-            state.key(),
-            0,
+            match_id=mid,
+            t=0.0,
+            players=("scripted-white", "scripted-black"),
+            speculators=("list-white", "list-black"),
+            start_fen=state.position(),
+            ply=0,
         )
     ]
     t = 0.0
@@ -180,10 +180,14 @@ def scholar_events() -> tuple[list[Event], MatchSummary]:
     think = [1.2, 1.6, 0.9, 2.1, 1.4, 1.8, 0.7]
     for ply, move in enumerate(moves):
         side = state.to_move
-        events.append(TurnStarted(mid, t, ply, side, state.key()))
+        events.append(TurnStarted(match_id=mid, t=t, ply=ply, side=side))
         hit = adopted is not None
         if adopted is not None:
-            events.append(BranchAdopted(mid, t, adopted, ply, side, ready=ply % 2 == 1))
+            events.append(
+                BranchAdopted(
+                    match_id=mid, t=t, branch_id=adopted, ply=ply, side=side, ready=ply % 2 == 1
+                )
+            )
         guesses = tuple(
             Guess(g, p)
             for g, p in ((state.parse_move(s), p) for s, p in guesses_by_ply.get(ply, []))
@@ -191,7 +195,16 @@ def scholar_events() -> tuple[list[Event], MatchSummary]:
         )
         next_pending: dict[str, int] = {}
         if guesses:
-            events.append(GuessesMade(mid, t + 0.05, ply, 1 - side, guesses, 0.05))
+            events.append(
+                GuessesMade(
+                    match_id=mid,
+                    t=t + 0.05,
+                    ply=ply,
+                    side=1 - side,
+                    guesses=guesses,
+                    predict_s=0.05,
+                )
+            )
             for n, g in enumerate(guesses, 1):
                 child = state.apply(g.move)
                 if child.outcome() is not None:
@@ -200,16 +213,16 @@ def scholar_events() -> tuple[list[Event], MatchSummary]:
                 next_pending[g.move] = branch_id
                 events.append(
                     BranchStarted(
-                        mid,
-                        t + 0.06,
-                        branch_id,
-                        ply + 1,
-                        1 - side,
-                        child.path,
-                        g.move,
-                        g.probability,
-                        n,
-                        1,
+                        match_id=mid,
+                        t=t + 0.06,
+                        branch_id=branch_id,
+                        ply=ply + 1,
+                        side=1 - side,
+                        path=child.path,
+                        guess=g.move,
+                        probability=g.probability,
+                        rank=n,
+                        depth=1,
                     )
                 )
         decision = think[ply]
@@ -219,11 +232,29 @@ def scholar_events() -> tuple[list[Event], MatchSummary]:
         for guess, bid in next_pending.items():
             if guess == move:
                 continue
-            events.append(BranchCancelled(mid, t, bid, ply + 1, 1 - side, wait - 0.06))
+            events.append(
+                BranchCancelled(
+                    match_id=mid,
+                    t=t,
+                    branch_id=bid,
+                    ply=ply + 1,
+                    side=1 - side,
+                    running_s=wait - 0.06,
+                )
+            )
         if move in next_pending:
             reply = ScriptedActor(SCHOLAR).move_for(state.apply(move))
             events.append(
-                BranchFinished(mid, t, next_pending[move], ply + 1, 1 - side, reply, 0.8, Usage())
+                BranchFinished(
+                    match_id=mid,
+                    t=t,
+                    branch_id=next_pending[move],
+                    ply=ply + 1,
+                    side=1 - side,
+                    move=reply,
+                    duration_s=0.8,
+                    usage=Usage(),
+                )
             )
             adopted = next_pending[move]
         else:
@@ -239,31 +270,34 @@ def scholar_events() -> tuple[list[Event], MatchSummary]:
             fen_after=after.position(),
             decision_s=decision,
             wait_s=wait,
+            wall_s=wait,
             saved_s=saved,
             hit=hit,
             rank=rank,
+            speculated=bool(guesses),
             guesses=guesses,
             branches_started=len(next_pending),
             branches_cancelled=0,
+            branches_wasted=max(0, len(next_pending) - (move in next_pending)),
             usage=usage,
             wasted_usage=Usage(),
         )
         records.append(record)
-        events.append(MoveCommitted(mid, t, record))
+        events.append(MoveCommitted(match_id=mid, t=t, record=record))
         state = after
     outcome = Outcome("1-0", "checkmate", 0)
     summary = MatchSummary(
-        mid,
-        outcome,
-        records,
-        wall_s=t,
-        start_ply=0,
-        moves=moves,
-        branches_started=branch_id,
-        speculated_plies=sum(1 for r in records if r.guesses),
-        predicted_plies=sum(1 for r in records if r.rank is not None),
+        match_id=mid, outcome=outcome, records=tuple(records), moves=tuple(moves)
     )
-    events.append(MatchEnded(mid, t, outcome.result, outcome.termination, summary.stats))
+    events.append(
+        MatchEnded(
+            match_id=mid,
+            t=t,
+            result=outcome.result,
+            termination=outcome.termination,
+            stats=summary.stats,
+        )
+    )
     return events, summary
 
 

@@ -353,3 +353,22 @@ async def test_depth_two_pre_thinks_the_movers_next_move() -> None:
     assert moves_1 == moves_2
     assert shallow == 0
     assert deep >= 2
+
+
+async def test_an_actors_concurrency_bounds_its_speculative_branches() -> None:
+    # Black may run 2 decisions at once: the real one and at most one speculative branch.
+    black = SeededActor(2, 0.05)
+    black.concurrency = 2
+    m = _match(
+        SeededActor(1, 0.05), black, (None, OracleSpeculator(1, 0.5)), SpeculationPolicy(k=3), 10
+    )
+    peak = 0
+
+    def watch(event: Event) -> None:
+        nonlocal peak
+        peak = max(peak, m.branches.in_flight(1))
+
+    m.bus.subscribe(watch)
+    summary = await m.run()
+    assert summary.stats.branches_started > 0
+    assert peak == 1
