@@ -212,9 +212,8 @@ class Match:
         saving = min(self._expected_decision_s(mover), self._expected_decision_s(waiter))
         cost = self.seats[waiter].actor.expected_cost_usd()
         for rank, guess in enumerate(guesses, 1):
-            if (
-                self.branches.in_flight() >= self.policy.max_in_flight
-                or not self.branches.has_room(waiter)
+            if self.branches.in_flight() >= self.policy.max_in_flight or not self.branches.has_room(
+                waiter
             ):
                 break
             if not self.policy.worth(guess.probability, saving, cost):
