@@ -1,15 +1,37 @@
-"""Recorded games (`../shared/traces/` format): one JSON object per ply."""
+"""Recorded games (`../shared/traces/` format): one JSON object per ply.
+
+A trace is checked line by line as it is read: UTF-8, strict JSON (no `NaN` or `Infinity`),
+whole non-negative token counts below `MAX_TOKENS`, latencies from 0 to `MAX_LATENCY_S`. A line
+that breaks any of these is an `ArenaError` naming the file and line; nothing is clamped, since
+a recording with an absurd figure is broken, and replaying it would only hide that.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Final
 
 import chess
 
 from arena.core.errors import ArenaError
+
+MAX_LATENCY_S: Final = 86_400.0
+"""The longest recorded decision a trace may hold: a day."""
+MAX_TOKENS: Final = 10**9
+"""The most tokens one recorded call may report."""
+MAX_TIME_SCALE: Final = 100.0
+"""The largest factor recorded latencies may be scaled by (`--time-scale`)."""
+
+
+def check_time_scale(value: float) -> float:
+    """`value` if it is a usable time scale (0..MAX_TIME_SCALE), else an `ArenaError`."""
+    if not (math.isfinite(value) and 0 <= value <= MAX_TIME_SCALE):
+        raise ArenaError(f"the time scale must be 0..{MAX_TIME_SCALE:g}, not {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -63,39 +85,89 @@ class Trace:
         )
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _latency(obj: dict[str, Any], key: str, default: float | None = None) -> float:
+    value = obj.get(key, default) if default is not None else obj[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{key} must be a number of seconds, not {value!r}")
+    if not 0 <= value <= MAX_LATENCY_S:
+        raise ValueError(f"{key} must be 0..{MAX_LATENCY_S:g} s, not {value!r}")
+    return float(value)
+
+
+def _tokens(obj: dict[str, Any], key: str) -> int:
+    value = obj.get(key, 0)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKENS:
+        raise ValueError(f"{key} must be a whole number 0..{MAX_TOKENS}, not {value!r}")
+    return value
+
+
+def _ply(obj: Any) -> TracePly:
+    if not isinstance(obj, dict):
+        raise ValueError("a trace line is a JSON object")
+    guesses = obj.get("guesses", [])
+    if not isinstance(guesses, list):
+        raise ValueError(f"guesses must be a list of moves, not {guesses!r}")
+    ply = obj["ply"]
+    if isinstance(ply, bool) or not isinstance(ply, int):
+        raise ValueError(f"ply must be a whole number, not {ply!r}")
+    rec = TracePly(
+        ply=ply,
+        fen=str(obj["fen"]),
+        move=str(obj["move"]),
+        latency_s=_latency(obj, "latency_s"),
+        input_tokens=_tokens(obj, "input_tokens"),
+        output_tokens=_tokens(obj, "output_tokens"),
+        guesses=tuple(str(g) for g in guesses),
+        guess_latency_s=_latency(obj, "guess_latency_s", 0.0),
+        guess_input_tokens=_tokens(obj, "guess_input_tokens"),
+        guess_output_tokens=_tokens(obj, "guess_output_tokens"),
+        model=str(obj.get("model", "")),
+    )
+    chess.Board(rec.fen)
+    return rec
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def load_trace(path: str | Path) -> Trace:
-    """Reads and checks a trace; a missing or malformed file is an `ArenaError`."""
+    """Reads and checks a trace; a missing or malformed file is an `ArenaError` naming the
+    file and, for a bad line, its number."""
     p = Path(path)
     try:
-        lines = p.read_text().splitlines()
+        raw = p.read_bytes()
     except OSError as exc:
         raise ArenaError(f"cannot read trace {path}: {exc.strerror}") from None
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        where = raw[: exc.start].count(b"\n") + 1
+        raise ArenaError(f"{path}:{where}: not UTF-8 text (a trace is JSON lines)") from None
     plies: list[TracePly] = []
+    game = ""
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-            rec = TracePly(
-                ply=int(obj["ply"]),
-                fen=str(obj["fen"]),
-                move=str(obj["move"]),
-                latency_s=float(obj["latency_s"]),
-                input_tokens=int(obj.get("input_tokens", 0)),
-                output_tokens=int(obj.get("output_tokens", 0)),
-                guesses=tuple(str(g) for g in obj.get("guesses", [])),
-                guess_latency_s=float(obj.get("guess_latency_s", 0.0)),
-                guess_input_tokens=int(obj.get("guess_input_tokens", 0)),
-                guess_output_tokens=int(obj.get("guess_output_tokens", 0)),
-                model=str(obj.get("model", "")),
-            )
-            chess.Board(rec.fen)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ArenaError(f"{path}:{n}: not a trace line ({exc})") from None
+            obj = json.loads(line, parse_constant=_no_constant)
+            rec = _ply(obj)
+        except KeyError as exc:
+            raise ArenaError(f"{path}:{n}: not a trace line (no {exc})") from None
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise ArenaError(f"{path}:{n}: not a trace line ({_short(str(exc))})") from None
         if rec.ply != len(plies):
             raise ArenaError(f"{path}:{n}: expected ply {len(plies)}, found {rec.ply}")
+        if not plies:
+            game = str(obj.get("game", p.stem))
         plies.append(rec)
     if not plies:
         raise ArenaError(f"{path}: empty trace")
-    game = str(json.loads(lines[0]).get("game", p.stem))
     return Trace(game=game, path=str(p), plies=tuple(plies))

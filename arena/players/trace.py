@@ -6,7 +6,7 @@ import asyncio
 
 from arena.core.actor import Actor, Decision, Usage
 from arena.core.game import GameState
-from arena.games.traces import Trace
+from arena.games.traces import Trace, check_time_scale
 
 UNREACHABLE = "(position not in trace)"
 
@@ -20,7 +20,7 @@ class TracePlayer(Actor):
 
     def __init__(self, trace: Trace, time_scale: float = 1.0, spec: str = "trace") -> None:
         self.trace = trace
-        self.time_scale = time_scale
+        self.time_scale = check_time_scale(time_scale)
         self.spec = spec
         self.name = f"trace:{trace.game}"
         self.last_ply = len(trace.plies)

@@ -8,7 +8,7 @@ import random
 
 from arena.core.actor import Guess, Speculator, Usage
 from arena.core.game import GameState
-from arena.games.traces import Trace
+from arena.games.traces import Trace, check_time_scale
 
 # The trace records a ranked top 3 without probabilities; these make the ranking explicit.
 TRACE_RANK_PROBABILITIES = (0.5, 0.3, 0.2)
@@ -35,7 +35,7 @@ class TraceGuessSpeculator(Speculator):
 
     def __init__(self, traces: list[Trace], time_scale: float = 1.0, spec: str = "trace-guesses"):
         self.traces = traces
-        self.time_scale = time_scale
+        self.time_scale = check_time_scale(time_scale)
         self.spec = spec
         self.name = spec
         self.usage = Usage()
