@@ -19,7 +19,7 @@ from arena import config, data
 from arena.core.errors import ArenaError
 from arena.core.events import Event, MatchEnded, MatchStarted, MoveCommitted
 from arena.core.match import Match, MatchSummary
-from arena.core.policy import SpeculationPolicy
+from arena.core.policy import DEFAULT_POLICY, DEFAULT_SPECULATOR, SpeculationPolicy
 from arena.games.traces import MAX_TIME_SCALE
 from arena.session import (
     MatchPlan,
@@ -29,7 +29,7 @@ from arena.session import (
     plan_from_form,
     prepare_match,
 )
-from arena.specs import DEFAULT_SPECULATOR, default_players
+from arena.specs import default_players
 from arena.store import MatchRecorder, Store
 
 EXIT_OK = 0
@@ -83,21 +83,27 @@ def _k_list(text: str) -> list[int]:
 
 def _policy_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("speculation")
+    P = DEFAULT_POLICY
     g.add_argument("--speculator", help=f"speculator for both sides (default {DEFAULT_SPECULATOR})")
     g.add_argument("--white-speculator", help="White's speculator (guesses Black's moves)")
     g.add_argument("--black-speculator", help="Black's speculator (guesses White's moves)")
     g.add_argument("--no-speculation", action="store_true", help="turn speculation off")
-    g.add_argument("--k", type=_K, default=3, help="guesses per ply, 1..50 (default 3)")
-    g.add_argument("--min-prob", type=_PROBABILITY, default=0.0, help="skip guesses below this")
+    g.add_argument("--k", type=_K, default=P.k, help=f"guesses per ply, 1..50 (default {P.k})")
     g.add_argument(
-        "--max-in-flight", type=_ranged(int, 1, 1000), default=6, help="cap on running branches"
+        "--min-prob", type=_PROBABILITY, default=P.min_probability, help="skip guesses below this"
+    )
+    g.add_argument(
+        "--max-in-flight",
+        type=_ranged(int, 1, 1000),
+        default=P.max_in_flight,
+        help=f"cap on running branches (default {P.max_in_flight})",
     )
     g.add_argument("--cost-aware", action="store_true", help="start a branch only if worth it")
     g.add_argument(
-        "--price-per-hour", type=_ranged(float, 0, 1e6), default=20.0,
+        "--price-per-hour", type=_ranged(float, 0, 1e6), default=P.price_per_hour,
         help="$ value of an hour waited",
     )  # fmt: skip
-    g.add_argument("--depth", type=int, default=1, choices=(1, 2), help="speculation depth")
+    g.add_argument("--depth", type=int, default=P.depth, choices=(1, 2), help="speculation depth")
     g.add_argument(
         "--time-scale", type=_TIME_SCALE, default=1.0,
         help=f"scale of trace latencies, 0..{MAX_TIME_SCALE:g}",

@@ -14,7 +14,7 @@ from typing import Any
 from arena import config
 from arena.core.errors import ArenaError
 from arena.core.match import Match, Seat
-from arena.core.policy import SpeculationPolicy
+from arena.core.policy import DEFAULT_POLICY, SpeculationPolicy
 from arena.games.chess import ChessState
 from arena.specs import Context, build_actor, build_speculator, stored_spec
 from arena.store import MatchRecorder, Store
@@ -73,7 +73,7 @@ def plan_from_form(values: dict[str, str]) -> MatchPlan:
 
     white_speculator, black_speculator = speculator("white"), speculator("black")
     enabled = white_speculator is not None or black_speculator is not None
-    k = number("k", 3) or 3
+    k = number("k", DEFAULT_POLICY.k) or DEFAULT_POLICY.k
     return MatchPlan(
         white=values.get("white", "").strip(),
         black=values.get("black", "").strip(),

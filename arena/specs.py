@@ -310,7 +310,6 @@ def available_keys() -> list[str]:
 
 DEFAULT_WHITE = "stockfish-club"
 DEFAULT_BLACK = "stockfish-casual"
-DEFAULT_SPECULATOR = "stockfish:depth=6"
 
 
 def default_players() -> tuple[str, str, str]:

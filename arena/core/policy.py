@@ -34,4 +34,10 @@ class SpeculationPolicy:
         return value >= expected_cost_usd
 
 
+DEFAULT_POLICY = SpeculationPolicy()
+"""The speculation policy every face starts from (CLI flags, the home form, the bench)."""
+
 NO_SPECULATION = SpeculationPolicy(enabled=False)
+
+DEFAULT_SPECULATOR = "stockfish:depth=6"
+"""The speculator both sides use unless told otherwise."""

@@ -13,6 +13,8 @@ from textual.validation import Integer
 from textual.widgets import Button, Footer, Input, Label, Static
 from textual.worker import Worker
 
+from arena.core.policy import DEFAULT_POLICY, DEFAULT_SPECULATOR
+from arena.specs import DEFAULT_BLACK, DEFAULT_WHITE
 from arena.tui.screens.base import ArenaScreen
 from arena.tui.screens.replay import ReplayScreen
 from arena.tui.screens.replays import ReplaysScreen
@@ -20,11 +22,11 @@ from arena.tui.widgets.matches import MatchTable
 
 RECENT = 8
 FORM_DEFAULTS = {
-    "white": "stockfish:depth=6",
-    "black": "stockfish:depth=8",
-    "white_speculator": "stockfish:depth=4",
-    "black_speculator": "stockfish:depth=4",
-    "k": "3",
+    "white": DEFAULT_WHITE,
+    "black": DEFAULT_BLACK,
+    "white_speculator": DEFAULT_SPECULATOR,
+    "black_speculator": DEFAULT_SPECULATOR,
+    "k": str(DEFAULT_POLICY.k),
     "max_plies": "",
 }
 FORM_FIELDS = (
