@@ -124,7 +124,14 @@ def test_repeated_sigterm_still_writes_the_end(tmp_path: Path, arena: Run, signa
 
 def test_read_only_commands_never_create_a_database(tmp_path: Path, arena: Run) -> None:
     typo = tmp_path / "replay" / "arnea.db"
-    for args in (["replays", "--json"], ["export", "abc"], ["resume", "abc", "--headless"]):
+    commands = (
+        ["replays", "--json"],
+        ["replays"],
+        ["replay", "abc"],
+        ["export", "abc"],
+        ["resume", "abc", "--headless"],
+    )
+    for args in commands:
         proc = arena(*args, "--db", str(typo))
         assert proc.returncode == 2, (args, proc.stderr)
         (line,) = proc.stderr.strip().splitlines()
