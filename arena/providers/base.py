@@ -267,7 +267,7 @@ class Provider(abc.ABC):
                         usage.reasoning_tokens,
                         cost,
                     ),
-                    response.raw_model,
+                    redact(response.raw_model, (self._api_key,)),
                     response.stop_reason,
                     response.cache_write_tokens,
                     elapsed,

@@ -203,6 +203,17 @@ async def test_anthropic_request_shape(keys: None, server: FakeLLMServer) -> Non
         await p.aclose()
 
 
+def test_anthropic_thinking_shrinks_with_a_smaller_answer_limit(keys: None) -> None:
+    """After a context refusal the player asks for less; thinking must still fit inside."""
+    provider = make_provider("anthropic", "claude-sonnet-4-6", None, None, {"thinking": "4096"})
+    assert provider.request_kwargs(REQUEST)["thinking"]["budget_tokens"] == 4096
+    smaller = provider.request_kwargs(ChatRequest(REQUEST.system, REQUEST.messages, 3000))
+    assert smaller["max_tokens"] == 3000
+    assert smaller["thinking"] == {"type": "enabled", "budget_tokens": 1500}
+    tiny = provider.request_kwargs(ChatRequest(REQUEST.system, REQUEST.messages, 1500))
+    assert tiny["max_tokens"] == 1500 and "thinking" not in tiny
+
+
 async def test_anthropic_cache_blocks_only_at_the_official_api(
     keys: None, server: FakeLLMServer
 ) -> None:
@@ -649,13 +660,15 @@ def test_redact(keys: None, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 async def test_an_echoed_key_is_redacted_from_answers(kind: str, keys: None) -> None:
     def echo(request: Recorded) -> Behaviour:
-        return answer(f"I see your key {sent_key(request)}. My move: e2e4")
+        key = sent_key(request)
+        return answer(f"I see your key {key}. My move: e2e4", model=f"model-{key}")
 
     with FakeLLMServer(default=echo) as fake:
         provider = provider_for(kind, fake)
         response = await provider.complete(REQUEST)
         await provider.aclose()
     assert response.text == "I see your key [redacted]. My move: e2e4"
+    assert response.raw_model == "model-[redacted]"
 
 
 def test_plain_http_to_another_machine_is_warned(
