@@ -430,6 +430,8 @@ async def _replays(args: argparse.Namespace) -> int:
     if not args.json:
         from arena.tui.app import ArenaApp
 
+        if args.db:  # a mistyped --db is an error, not a new database (no --db: "none yet")
+            await (await _open_store(args.db, create=False)).close()
         await ArenaApp(db_path=str(default_db_path(args.db)), start_screen="replays").run_async()
         return EXIT_OK
     store = await _open_store(args.db, create=False)
