@@ -288,3 +288,22 @@ def test_a_key_over_plain_http_to_another_machine_is_warned(keyed: Run, tmp_path
         "another machine): use https"
     ]
     assert "SECRET000" not in proc.stdout + proc.stderr
+
+
+def test_move_timeout_from_the_command_line(arena: Run, tmp_path: Path) -> None:
+    """A model that never answers: each move runs out of time and a random move is played."""
+    from tests.fakes.servers import hang
+
+    db = tmp_path / "slow.db"
+    with FakeLLMServer(default=hang(30)) as server:
+        white = f"openai:slow@{server.openai_url},move_timeout=0.5,on_illegal=random"
+        proc = arena(
+            "play", "--headless", "--white", white, "--black", "random:seed=1",
+            "--max-plies", "4", "--json", "--db", str(db), "--no-speculation",
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["plies"] == 4 and out["termination"] == "max plies"
+    con = sqlite3.connect(db)
+    flags = [row[0] for row in con.execute("select flagged from plies where side = 0")]
+    assert flags == ["random fallback (out of time)"] * 2
