@@ -7,8 +7,9 @@ here, once. Times are seconds on a monotonic clock with paused time left out.
   (measured). **Sequential time** is their sum: how long the match would have taken with
   speculation off and no overhead.
 - A ply's **wall time** (`wall_s`) is the time from the previous ply being on disk (or from the
-  start of the session) to this commit (measured). A match's wall time is their sum plus the tail
-  after its last commit. The durable write of each ply is left out: the same match without
+  start of the session) to this commit (measured). A match's wall time is their sum: the time
+  after a session's last commit (a forfeit's or an error's unfinished call, the closing of
+  players) is in neither sum, since the same match without speculation spends it too. The durable write of each ply is left out: the same match without
   speculation pays for it too.
 - **Time saved** is sequential time minus wall time, per ply and per match. It is negative when
   speculation (or bookkeeping) cost more than it saved, and never exceeds what the wall clock
@@ -109,8 +110,6 @@ def _jsonable(value: Any) -> Any:
 class Tail:
     """What a session spent after its last commit (or without any): not part of any ply."""
 
-    wall_s: float = 0.0
-    """From the last commit to the end of the session, pauses excluded."""
     branches_wasted: int = 0
     wasted_usage: Usage = field(default_factory=Usage)
     speculator_usage: Usage = field(default_factory=Usage)
@@ -140,7 +139,7 @@ class MatchStats:
     sequential_s: float = 0.0
     """Sum of the machine plies' decision times: the match without speculation."""
     wall_s: float = 0.0
-    """Sum of the machine plies' wall times, plus the tail after the last commit."""
+    """Sum of the machine plies' wall times."""
     saved_s: float = 0.0
     """`sequential_s - wall_s`; negative when speculation cost time."""
     saved_pct: float = 0.0
@@ -175,7 +174,7 @@ class MatchStats:
         tail_list = list(tails)
         machine = [r for r in recs if not r.by_person]
         sequential = sum(r.decision_s for r in machine)
-        wall = sum(r.wall_s for r in machine) + sum(t.wall_s for t in tail_list)
+        wall = sum(r.wall_s for r in machine)
         saved = sequential - wall
         speculated = [r for r in recs if r.speculated]
         predicted = sum(1 for r in speculated if r.rank is not None)

@@ -384,7 +384,7 @@ class Match:
         finally:
             await self._shutdown(started)
             final = outcome or Outcome("*", "aborted")
-            summary = self._summary(final, last_commit)
+            summary = self._summary(final)
             with contextlib.suppress(Exception):
                 await asyncio.shield(
                     self._emit(
@@ -530,19 +530,14 @@ class Match:
             except Exception:
                 log.exception("closing %s failed", part)
 
-    def _summary(self, outcome: Outcome, last_commit: float | None) -> MatchSummary:
+    def _summary(self, outcome: Outcome) -> MatchSummary:
         waste = self.branches.take_waste()
-        # The time after the last commit counts when it produced the ending (a forfeit, an
-        # error); an aborted session's unfinished thinking is neither sequential nor wall time.
-        aborted = outcome.termination == "aborted"
-        tail_wall = 0.0 if last_commit is None or aborted else self.clock() - last_commit
         return MatchSummary(
             match_id=self.match_id,
             outcome=outcome,
             records=tuple(self.records),
             history=self.history,
             tail=Tail(
-                wall_s=max(0.0, tail_wall),
                 branches_wasted=waste.wasted,
                 wasted_usage=waste.usage,
                 speculator_usage=self._take_speculator_usage(),
