@@ -7,10 +7,9 @@ here, once. Times are seconds on a monotonic clock with paused time left out.
   (measured). **Sequential time** is their sum: how long the match would have taken with
   speculation off and no overhead.
 - A ply's **wall time** (`wall_s`) is the time from the previous ply being on disk (or from the
-  start of the session) to this commit (measured). A match's wall time is their sum: the time
-  after a session's last commit (a forfeit's or an error's unfinished call, the closing of
-  players) is in neither sum, since the same match without speculation spends it too. The durable write of each ply is left out: the same match without
-  speculation pays for it too.
+  start of the session) to this commit (measured). A match's wall time is their sum. Left out
+  of both sums, because the same match without speculation spends them too: each ply's durable
+  write, and the time after a session's last commit (a forfeit's or an error's unfinished call).
 - **Time saved** is sequential time minus wall time, per ply and per match. It is negative when
   speculation (or bookkeeping) cost more than it saved, and never exceeds what the wall clock
   shows. A person's plies are left out of both sums: a person's thinking is never speculated on
