@@ -1,4 +1,4 @@
-"""Recorded games (`../shared/traces/` format): one JSON object per ply.
+"""Recorded games (format in `arena/data/traces/README.md`): one JSON object per ply.
 
 A trace is checked line by line as it is read: UTF-8, strict JSON (no `NaN` or `Infinity`),
 whole non-negative token counts below `MAX_TOKENS`, latencies from 0 to `MAX_LATENCY_S`. A line
