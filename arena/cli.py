@@ -174,7 +174,42 @@ def _parser() -> argparse.ArgumentParser:
     spec.add_argument("--depth", type=int, default=1, choices=(1, 2), help="speculation depth")
     spec.add_argument("--min-prob", type=_PROBABILITY, default=0.0, help="skip guesses below this")
     spec.add_argument("--json", action="store_true")
+    _bench_store_args(bench_sub)
     return parser
+
+
+def _bench_store_args(bench_sub: Any) -> None:
+    store = bench_sub.add_parser(
+        "store", help="ms per ply against a floor, bytes per ply, commit latency in flight"
+    )
+    store.add_argument(
+        "--plies", type=_ranged(int, 100, 100_000), default=500,
+        help="plies of the long game (default 500)",
+    )  # fmt: skip
+    store.add_argument(
+        "--games", type=_k_list_of(0, 10_000), default="50",
+        help="games in flight, comma-separated counts (default 50; 0 skips)",
+    )  # fmt: skip
+    store.add_argument("--player", default="random", help="both sides of the games in flight")
+    store.add_argument("--speculator", help="speculator of the games in flight (default none)")
+    store.add_argument("--max-plies", type=_PLIES, default=200, help="plies per game in flight")
+    store.add_argument("--time-scale", type=_TIME_SCALE, default=0.01, help="trace latency scale")
+    store.add_argument("--no-long-game", action="store_true", help="only the games in flight")
+    store.add_argument("--dir", help="folder for the benchmark's databases (default: temp)")
+    store.add_argument("--json", action="store_true")
+
+
+def _k_list_of(low: int, high: int) -> Callable[[str], list[int]]:
+    """Comma-separated integers, each low..high."""
+    one = _ranged(int, low, high)
+
+    def parse(text: str) -> list[int]:
+        values = [one(part.strip()) for part in text.split(",") if part.strip()]
+        if not values:
+            raise argparse.ArgumentTypeError(f"takes numbers like 50,200, not {text!r}")
+        return values
+
+    return parse
 
 
 class _OneLine(logging.Formatter):
@@ -491,8 +526,24 @@ def _profiles() -> int:
 
 
 async def _bench(args: argparse.Namespace) -> int:
+    if args.bench_command == "store":
+        from arena.bench_store import run_store_bench
+
+        store_result = await run_store_bench(
+            plies=args.plies,
+            games=args.games,
+            player=args.player,
+            speculator=args.speculator,
+            max_plies=args.max_plies,
+            time_scale=args.time_scale,
+            folder=args.dir,
+            long_game=not args.no_long_game,
+            progress=_stderr_line,
+        )
+        print(json.dumps(store_result.as_json()) if args.json else store_result.table())
+        return EXIT_OK
     if args.bench_command != "speculation":
-        raise ArenaError("usage: arena bench speculation [--trace FILE|NAME] [--speculator SPEC]")
+        raise ArenaError("usage: arena bench speculation|store (see `arena bench --help`)")
     from arena.bench import run_speculation_bench
     from arena.specs import trace_file
 
