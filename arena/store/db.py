@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -189,6 +190,37 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         # A process killed mid-match left its branches running; nothing runs them now.
         "UPDATE branches SET status = 'cancelled' WHERE status = 'running'",
+    ),
+    # 3: tournaments and their schedules (arena/store/tournaments.py); games are matches.
+    (
+        """
+        CREATE TABLE tournaments (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            format TEXT NOT NULL,
+            config_json TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'finished', 'stopped')),
+            stopped_by TEXT
+        )
+        """,
+        """
+        CREATE TABLE tournament_games (
+            tournament_id TEXT NOT NULL REFERENCES tournaments (id) ON DELETE CASCADE,
+            n INTEGER NOT NULL,
+            round INTEGER NOT NULL,
+            pair INTEGER NOT NULL,
+            white TEXT NOT NULL,
+            black TEXT,
+            opening INTEGER,
+            match_id TEXT UNIQUE,
+            state TEXT NOT NULL DEFAULT 'scheduled'
+                CHECK (state IN ('scheduled', 'skipped', 'bye')),
+            note TEXT,
+            PRIMARY KEY (tournament_id, n)
+        )
+        """,
     ),
 )
 """Ordered schema steps; step i (1-based) is applied when `user_version` < i. Append only."""
@@ -562,6 +594,12 @@ class Store:
         self._write_lock = asyncio.Lock()
         self._leases: dict[str, Lease] = {}
         self._heartbeat: asyncio.Task[None] | None = None
+        # The group-commit writer: plies and events of every match, one transaction per pass.
+        self._pending: list[_Write] = []
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self.passes = 0
+        """Write transactions the group-commit writer has committed (for benchmarks)."""
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -654,16 +692,19 @@ class Store:
             self._heartbeat.cancel()
             await asyncio.wait({self._heartbeat})
             self._heartbeat = None
-        # Waiting for the lock means a ply or the end-of-match row being written lands whole;
-        # a second ctrl-c or SIGTERM meanwhile still closes the connection (then re-raises).
+        # Waiting for the writer and the lock means every ply submitted and the end-of-match row
+        # land whole; a second ctrl-c or SIGTERM meanwhile still closes the connection (then
+        # re-raises).
         try:
             async with asyncio.timeout(10):
+                await self._drain_writes()
                 await self._write_lock.acquire()
         except TimeoutError:
             pass
         except asyncio.CancelledError:
             interrupted = True
         self._closed = True
+        self._stop_writer()
         closing = asyncio.ensure_future(self._conn.close())
         while not closing.done():
             try:
@@ -858,44 +899,20 @@ class Store:
                 raise StoreError(f"match {match_id} is not in {self.path}; create it first")
 
     async def add_ply(self, match_id: str, record: PlyRecord) -> None:
-        """Writes one committed ply with its predictions and attempts, in one transaction.
+        """Writes one committed ply with its predictions and attempts; returns once it is on
+        disk. Plies (and events) of every match in flight share one transaction per pass of the
+        writer, and each ply still checks the match's lease in that transaction.
 
         Raises `LeaseLostError` when another process took the match over, `MatchBusyError` when
         this process holds no lease and a live one does.
         """
-        guesser = 1 - record.side
-        async with self._transaction() as db:
-            await self._check_lease(db, match_id)
-            # Re-recording a ply replaces it (and, by cascade, its predictions and attempts).
-            await db.execute(
-                "DELETE FROM plies WHERE match_id = ? AND ply = ?", (match_id, record.ply)
-            )
-            await db.execute(_PLY_INSERT, _ply_values(match_id, record))
-            await db.executemany(
-                "INSERT INTO predictions (match_id, ply, side, rank, move, probability, outcome)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        match_id,
-                        record.ply,
-                        guesser,
-                        rank,
-                        g.move,
-                        g.probability,
-                        "hit" if g.move == record.move else "miss",
-                    )
-                    for rank, g in enumerate(record.guesses, 1)
-                ],
-            )
-            await db.executemany(
-                "INSERT INTO attempts (match_id, ply, side, n, raw, parsed, error)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (match_id, record.ply, record.side, n, a.raw, a.parsed, a.error)
-                    for n, a in enumerate(record.attempts, 1)
-                ],
-            )
-            await db.execute("UPDATE matches SET updated_at = ? WHERE id = ?", (_now(), match_id))
+        held = self._leases.get(match_id)
+        try:
+            await self._submit(functools.partial(_write_ply, match_id, record, held))
+        except LeaseLostError:
+            if self._leases.get(match_id) is held:
+                self._leases.pop(match_id, None)
+            raise
 
     async def finish_match(
         self,
@@ -934,24 +951,74 @@ class Store:
                 )
 
     async def append_events(self, events: Iterable[Event]) -> None:
-        """Appends events (and their effect on `branches`) in one transaction."""
-        async with self._transaction() as db:
-            next_seq: dict[str, int] = {}
-            for event in events:
-                mid = event.match_id
-                if mid not in next_seq:
-                    async with db.execute(
-                        "SELECT COALESCE(MAX(seq), 0) FROM events WHERE match_id = ?", (mid,)
-                    ) as cur:
-                        row = await cur.fetchone()
-                    next_seq[mid] = (int(row[0]) if row else 0) + 1
-                seq = next_seq[mid]
-                next_seq[mid] = seq + 1
-                await db.execute(
-                    "INSERT INTO events (match_id, seq, t, kind, json) VALUES (?, ?, ?, ?, ?)",
-                    (mid, seq, event.t, type(event).__name__, event_json(event)),
-                )
-                await _branch_effect(db, event)
+        """Appends events (and their effect on `branches`) in one transaction (a savepoint of
+        the writer's pass: they land, or fail, together)."""
+        await self._submit(functools.partial(_write_events, tuple(events)))
+
+    # -- the group-commit writer ------------------------------------------------------------
+
+    async def _submit(self, apply: Callable[[sqlite3.Connection], None]) -> None:
+        """Queues `apply` for the writer's next pass; returns once that pass has committed."""
+        if self._closed:
+            raise StoreError(f"replay database {self.path} is closed")
+        write = _Write(apply, asyncio.get_running_loop().create_future())
+        self._pending.append(write)
+        self._wake.set()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write_passes(), name="arena-store-writer"
+            )
+        # Awaited through a shield: a caller cancelled meanwhile does not unqueue its write.
+        await asyncio.shield(write.done)
+
+    async def _write_passes(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    async with self._write_lock:
+                        if self._closed:
+                            raise StoreError(f"replay database {self.path} is closed")
+                        outcomes = await _in_db_thread(self._conn, _write_pass, batch)
+                    self.passes += 1
+                except BaseException as exc:
+                    error = exc if isinstance(exc, Exception) else StoreError("writer stopped")
+                    for write in batch:
+                        if not write.done.done():
+                            write.done.set_exception(error)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for write, outcome in zip(batch, outcomes, strict=True):
+                    if write.done.done():
+                        continue
+                    if outcome is None:
+                        write.done.set_result(None)
+                    else:
+                        write.done.set_exception(outcome)
+
+    async def _drain_writes(self) -> None:
+        """Waits until every submitted write has been committed (or has failed)."""
+        while self._pending or self._wake.is_set():
+            pending = [w.done for w in self._pending]
+            if pending:
+                await asyncio.wait(pending)
+            else:
+                await asyncio.sleep(0)
+        # The pass in flight holds the lock until it has committed.
+        async with self._write_lock:
+            pass
+
+    def _stop_writer(self) -> None:
+        for write in self._pending:
+            if not write.done.done():
+                write.done.set_exception(StoreError(f"replay database {self.path} is closed"))
+        self._pending.clear()
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -1105,12 +1172,125 @@ class Store:
         return [str(r[0]) for r in rows]
 
 
+@dataclass(eq=False)
+class _Write:
+    """One unit of the writer's pass: it lands whole or not at all (a savepoint)."""
+
+    apply: Callable[[sqlite3.Connection], None]
+    """Runs in the database thread, inside the pass's transaction."""
+    done: asyncio.Future[None]
+
+
+async def _in_db_thread(conn: aiosqlite.Connection, fn: Callable[..., Any], *args: Any) -> Any:
+    """Runs `fn(sqlite3_connection, *args)` in aiosqlite's thread: a whole pass is one hop.
+
+    `Connection._execute` is what aiosqlite's own methods use (pinned to 0.22 in pyproject).
+    """
+    raw: Callable[..., Any] = conn._execute
+    return await raw(lambda: fn(conn._conn, *args))
+
+
+def _write_pass(db: sqlite3.Connection, batch: Sequence[_Write]) -> list[Exception | None]:
+    """One transaction: every write of the batch in its own savepoint, then one COMMIT (one
+    fsync). Returns each write's error (None when it landed)."""
+    outcomes: list[Exception | None] = []
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for write in batch:
+            db.execute("SAVEPOINT arena_write")
+            try:
+                write.apply(db)
+            except Exception as exc:
+                db.execute("ROLLBACK TO arena_write")
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+            db.execute("RELEASE arena_write")
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            db.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
+def _check_lease_in(db: sqlite3.Connection, match_id: str, held: Lease | None) -> None:
+    """In the writer's transaction: refuses to write a match another process plays."""
+    row = db.execute(
+        "SELECT token, pid, host, heartbeat FROM leases WHERE match_id = ?", (match_id,)
+    ).fetchone()
+    if held is not None:
+        if row is None or row[0] != held.token:
+            who = "" if row is None else f" by process {row[1]} on {row[2]}"
+            raise LeaseLostError(
+                f"match {match_id} was taken over{who}; this process stopped writing it"
+            )
+    elif row is not None and _lease_live(row[1], row[2], row[3]):
+        raise MatchBusyError(_busy(match_id, row[1], row[2]))
+
+
+def _write_ply(
+    match_id: str, record: PlyRecord, held: Lease | None, db: sqlite3.Connection
+) -> None:
+    _check_lease_in(db, match_id, held)
+    # Re-recording a ply replaces it (and, by cascade, its predictions and attempts).
+    db.execute("DELETE FROM plies WHERE match_id = ? AND ply = ?", (match_id, record.ply))
+    db.execute(_PLY_INSERT, _ply_values(match_id, record))
+    if record.guesses:
+        db.executemany(
+            "INSERT INTO predictions (match_id, ply, side, rank, move, probability, outcome)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    match_id,
+                    record.ply,
+                    1 - record.side,
+                    rank,
+                    g.move,
+                    g.probability,
+                    "hit" if g.move == record.move else "miss",
+                )
+                for rank, g in enumerate(record.guesses, 1)
+            ],
+        )
+    if record.attempts:
+        db.executemany(
+            "INSERT INTO attempts (match_id, ply, side, n, raw, parsed, error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (match_id, record.ply, record.side, n, a.raw, a.parsed, a.error)
+                for n, a in enumerate(record.attempts, 1)
+            ],
+        )
+    cur = db.execute("UPDATE matches SET updated_at = ? WHERE id = ?", (_now(), match_id))
+    if cur.rowcount == 0:
+        raise StoreError(f"match {match_id} is not in the replay database; create it first")
+
+
+def _write_events(events: Sequence[Event], db: sqlite3.Connection) -> None:
+    next_seq: dict[str, int] = {}
+    for event in events:
+        mid = event.match_id
+        if mid not in next_seq:
+            row = db.execute(
+                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE match_id = ?", (mid,)
+            ).fetchone()
+            next_seq[mid] = (int(row[0]) if row else 0) + 1
+        seq = next_seq[mid]
+        next_seq[mid] = seq + 1
+        db.execute(
+            "INSERT INTO events (match_id, seq, t, kind, json) VALUES (?, ?, ?, ?, ?)",
+            (mid, seq, event.t, type(event).__name__, event_json(event)),
+        )
+        _branch_effect(db, event)
+
+
 _NEWEST_BRANCH = "id = (SELECT MAX(id) FROM branches WHERE match_id = ? AND branch_id = ?)"
 
 
-async def _branch_effect(db: aiosqlite.Connection, event: Event) -> None:
+def _branch_effect(db: sqlite3.Connection, event: Event) -> None:
     if isinstance(event, BranchStarted):
-        await db.execute(
+        db.execute(
             "INSERT INTO branches (match_id, branch_id, ply, side, path, guess, probability,"
             " rank, depth, started_t, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -1129,7 +1309,7 @@ async def _branch_effect(db: aiosqlite.Connection, event: Event) -> None:
         )
     elif isinstance(event, BranchFinished):
         # An adopted (or cancelled) branch that reports its end later keeps its status.
-        await db.execute(
+        db.execute(
             "UPDATE branches SET status = CASE status WHEN ? THEN ? ELSE status END,"
             f" ended_t = ?, move = ?, usage_json = ?, error = ? WHERE {_NEWEST_BRANCH}",
             (
@@ -1144,7 +1324,7 @@ async def _branch_effect(db: aiosqlite.Connection, event: Event) -> None:
             ),
         )
     elif isinstance(event, BranchCancelled):
-        await db.execute(
+        db.execute(
             f"UPDATE branches SET status = ?, ended_t = ?, usage_json = ? WHERE {_NEWEST_BRANCH}",
             (
                 BranchStatus.CANCELLED,
@@ -1155,7 +1335,7 @@ async def _branch_effect(db: aiosqlite.Connection, event: Event) -> None:
             ),
         )
     elif isinstance(event, BranchAdopted):
-        await db.execute(
+        db.execute(
             f"UPDATE branches SET status = ? WHERE {_NEWEST_BRANCH}",
             (BranchStatus.ADOPTED, event.match_id, event.branch_id),
         )

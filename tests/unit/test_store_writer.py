@@ -1,0 +1,207 @@
+"""The store's group-commit writer: one transaction per pass for every match in flight, each
+ply durable before its match moves on, and nothing a process reported committed lost to kill -9."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import selectors
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from arena.core.events import TurnStarted
+from arena.core.ledger import PlyRecord
+from arena.games.chess import START_FEN, ChessState
+from arena.store import LeaseLostError, MatchRecorder, Store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _record(ply: int, state: ChessState, move: str) -> PlyRecord:
+    after = state.apply(move)
+    return PlyRecord(
+        ply=ply,
+        side=state.to_move,
+        move=move,
+        san=state.format_move(move),
+        fen_after=after.position(),
+        decision_s=0.1,
+        wait_s=0.1,
+        wall_s=0.1,
+        saved_s=0.0,
+        hit=False,
+        rank=None,
+        speculated=False,
+    )
+
+
+async def _create(store: Store, match_id: str) -> None:
+    await store.acquire_lease(match_id)
+    await store.create_match(match_id, "w", "b", None, None, START_FEN, None, None, {})
+
+
+async def test_plies_of_many_matches_share_a_transaction(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "a.db")
+    try:
+        ids = [f"m{i}" for i in range(50)]
+        for mid in ids:
+            await _create(store, mid)
+        start = ChessState.from_fen()
+        first = store.passes
+
+        async def play(mid: str) -> None:
+            state = start
+            for ply in range(4):
+                move = sorted(state.legal_moves())[ply % 3]
+                await store.add_ply(mid, _record(ply, state, move))
+                # Durable before the match moves on.
+                assert (await store.moves(mid))[-1] == move
+                state = state.apply(move)
+
+        await asyncio.gather(*(play(mid) for mid in ids))
+        passes = store.passes - first
+        assert [len(await store.moves(mid)) for mid in ids] == [4] * len(ids)
+        # 200 plies; grouped, far fewer transactions than plies.
+        assert passes < 100, passes
+    finally:
+        await store.close()
+
+
+async def test_a_failed_write_does_not_cost_its_pass(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "a.db")
+    try:
+        await _create(store, "m1")
+        await _create(store, "m2")
+        state = ChessState.from_fen()
+        # m2 is taken over by someone else: its ply fails, m1's in the same pass lands.
+        async with store._transaction() as db:
+            await db.execute("UPDATE leases SET token = 'other' WHERE match_id = 'm2'")
+        results = await asyncio.gather(
+            store.add_ply("m1", _record(0, state, "e2e4")),
+            store.add_ply("m2", _record(0, state, "e2e4")),
+            store.add_ply("ghost", _record(0, state, "e2e4")),
+            return_exceptions=True,
+        )
+        assert results[0] is None
+        assert isinstance(results[1], LeaseLostError)
+        assert isinstance(results[2], sqlite3.IntegrityError | Exception)
+        assert not store.holds_lease("m2")
+        assert await store.moves("m1") == ["e2e4"]
+        assert await store.moves("m2") == []
+    finally:
+        await store.close()
+
+
+async def test_close_waits_for_submitted_plies(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    store = await Store.open(path)
+    await _create(store, "m1")
+    recorder = MatchRecorder(store, "m1")
+    state = ChessState.from_fen()
+    writes = []
+    for ply in range(20):
+        move = sorted(state.legal_moves())[0]
+        recorder(TurnStarted(match_id="m1", t=0.0, ply=ply, side=state.to_move))
+        writes.append(asyncio.ensure_future(store.add_ply("m1", _record(ply, state, move))))
+        state = state.apply(move)
+    await asyncio.sleep(0)
+    await recorder.flush()
+    await store.close()
+    await asyncio.gather(*writes)
+    async with await Store.open(path) as again:
+        assert len(await again.moves("m1")) == 20
+        assert len(await again.get_events("m1")) == 20
+
+
+LOAD_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, sys
+    from arena.core.events import EventBus, MoveCommitted, TurnStarted
+    from arena.core.ledger import PlyRecord
+    from arena.games.chess import ChessState
+    from arena.store import MatchRecorder, Store
+
+    async def play(store, mid, k):
+        await store.acquire_lease(mid)
+        await store.create_match(mid, "w", "b", None, None, ChessState.from_fen().position(),
+                                 None, None, {})
+        recorder = MatchRecorder(store, mid)
+        bus = EventBus()
+        bus.subscribe(recorder)
+        state = ChessState.from_fen()
+        n = 0
+        while True:
+            if state.outcome() is not None:
+                state = ChessState.from_fen()
+            moves = sorted(state.legal_moves())
+            move = moves[(n * 7919 + k) % len(moves)]
+            after = state.apply(move)
+            bus.publish(TurnStarted(match_id=mid, t=0.0, ply=n, side=state.to_move))
+            record = PlyRecord(ply=n, side=state.to_move, move=move, san=state.format_move(move),
+                               fen_after=after.position(), decision_s=0.1, wait_s=0.1,
+                               wall_s=0.1, saved_s=0.0, hit=False, rank=None, speculated=False,
+                               raw="x" * 500)
+            await recorder.record(MoveCommitted(match_id=mid, t=0.0, record=record))
+            n += 1
+            print(f"{mid} {n}", flush=True)
+            state = after
+
+    async def main(path, games):
+        store = await Store.open(path)
+        await asyncio.gather(*(play(store, f"m{i}", i) for i in range(games)))
+
+    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+    """
+)
+
+
+def test_kill_9_under_load_loses_no_committed_ply(tmp_path: Path) -> None:
+    """50 matches in flight in one process; SIGKILL; every ply it reported is on disk."""
+    path = tmp_path / "load.db"
+    games = 50
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOAD_SCRIPT, str(path), str(games)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        text=True,
+    )
+    reported: dict[str, int] = {}
+    deadline = time.monotonic() + 90
+    try:
+        assert proc.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            while len(reported) < games or min(reported.values()) < 8:
+                assert time.monotonic() < deadline, "the writer did not get far enough"
+                if not sel.select(timeout=deadline - time.monotonic()):
+                    continue
+                line = proc.stdout.readline()
+                if not line:
+                    pytest.fail(f"writer exited early: {proc.stderr.read() if proc.stderr else ''}")
+                mid, n = line.split()
+                reported[mid] = int(n)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+
+    async def check() -> None:
+        async with await Store.open(path) as store:
+            assert await store._scalar("PRAGMA integrity_check") == "ok"
+            for mid, n in reported.items():
+                plies = await store.get_plies(mid)
+                assert len(plies) >= n, (mid, len(plies), n)
+                assert [p.ply for p in plies] == list(range(len(plies)))
+
+    asyncio.run(check())
