@@ -14,6 +14,7 @@ from arena.games.chess import ChessState
 from arena.tui.app import ArenaApp
 from arena.tui.screens.dialogs import ConfirmScreen, HelpScreen
 from arena.tui.screens.live import LiveScreen
+from arena.tui.speculation_model import Shown
 from arena.tui.widgets.board import Board
 from arena.tui.widgets.latency import LatencyPanel, LatencyTable
 from arena.tui.widgets.moves import MoveList
@@ -222,23 +223,25 @@ async def test_speculation_panel_shows_guesses_hits_and_misses() -> None:
         await wait_until(pilot, lambda: 0 in panel.plies)
         first = panel.plies[0]
         assert first.guesser == 1
-        assert [(r.san, r.probability) for r in first.rows] == [("e4", 0.6), ("d4", 0.3)]
+        assert [(r.text, r.probability) for r in first.rows] == [("e4", 0.6), ("d4", 0.3)]
         await wait_until(pilot, lambda: screen.finished is not None)
         # Ply 0: Black guessed e4 first; its reply to e4 was used, the one to d4 dropped.
         first = panel.plies.get(0) or first
-        assert [r.outcome for r in first.rows] == ["hit", "miss"]
-        assert first.rows[0].branch == "used"
-        assert first.rows[1].branch == "cancelled"
+        assert [first.outcome(r) for r in first.rows] == ["hit", "miss"]
+        assert first.rows[0].shown == Shown.USED
+        assert first.rows[1].shown == Shown.DROPPED
         # Ply 4: Black guessed d3 only; White played Qh5.
         fourth = panel.plies[4]
-        assert fourth.played == "Qh5" and fourth.hit_rank is None
-        assert [r.outcome for r in fourth.rows] == ["miss"]
+        assert fourth.played_text == "Qh5" and fourth.hit_rank is None
+        assert [fourth.outcome(r) for r in fourth.rows] == ["miss"]
         # Ply 5: White guessed Nf6 first and its prepared Qxf7# was played at once.
         fifth = panel.plies[5]
-        assert fifth.hit_rank == 1 and fifth.rows[0].reply == "Qxf7#"
-        assert fifth.used is not None and fifth.saved_s is not None
-        text = str(panel.render())
-        assert "White guesses Black's move" in text and "Nf6" in text and "hit" in text
+        branch = fifth.rows[0].branch
+        assert fifth.hit_rank == 1 and branch is not None and branch.move_text == "Qxf7#"
+        assert branch.ready is not None and fifth.saved_s is not None
+        text = panel.plain
+        assert "White guessed Black's move" in text and "Nf6" in text and "hit" in text
+        assert "White predicted Black's move Nf6 (#1, 80%) — reply was" in text
 
 
 async def test_speculation_panel_lists_depth_two_branches() -> None:
@@ -253,12 +256,14 @@ async def test_speculation_panel_lists_depth_two_branches() -> None:
         panel = screen.query_one(SpeculationPanel)
         await wait_until(pilot, lambda: 0 in panel.plies and bool(panel.plies[0].deep))
         (deep,) = panel.plies[0].deep
-        assert (deep.guess, deep.answer) == ("e2e4", "e5")
+        assert (deep.guess, deep.answer_text) == ("e2e4", "e5")
         assert deep.probability == 0.6 * 0.5
-        text = str(panel.render())
-        assert "↳ then e5" in text and "White pre-thinks" in text
-        await wait_until(pilot, lambda: deep.branch == "used" and deep.move is not None)
-        assert deep.move == "Bc4"
+        text = panel.plain
+        assert "↳ then e5" in text and "White: pre-thinking" in text
+        await wait_until(
+            pilot, lambda: deep.branch.shown == Shown.USED and deep.branch.move_text is not None
+        )
+        assert deep.branch.move_text == "Bc4"
 
 
 async def test_latency_panel_totals_match_the_committed_plies() -> None:
@@ -324,8 +329,10 @@ async def test_quit_answers_y_and_n_while_a_prepared_reply_still_thinks() -> Non
     async with app.run_test(size=SIZE) as pilot:
         screen = live(app)
         panel = screen.query_one(SpeculationPanel)
-        await wait_until(pilot, lambda: 0 in panel.plies and panel.plies[0].used is not None)
-        assert panel.plies[0].used == "still thinking, kept"
+        await wait_until(pilot, lambda: 0 in panel.plies and panel.plies[0].played is not None)
+        hit = panel.plies[0].rows[0].branch
+        await wait_until(pilot, lambda: hit is not None and hit.ready is not None)
+        assert hit is not None and hit.ready is False
         await pilot.press("q")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")

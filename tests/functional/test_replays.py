@@ -9,7 +9,7 @@ from textual.widgets import Button, Input, Label
 
 from arena.core.match import Match
 from arena.tui.app import ArenaApp
-from arena.tui.screens.home import HomeScreen
+from arena.tui.screens.home import FORM_DEFAULTS, HomeScreen
 from arena.tui.screens.live import LiveScreen
 from arena.tui.screens.replay import ReplayScreen
 from arena.tui.screens.replays import ReplaysScreen
@@ -62,8 +62,7 @@ async def test_replay_steps_through_plies_with_predictions(tmp_path: Path) -> No
         await wait_until(pilot, lambda: screen.match is not None)
         board = screen.query_one(Board)
         moves = to_uci(SCHOLAR)
-        assert screen.position == len(SCHOLAR)
-        await pilot.press("home")
+        # It opens at the start, with the match's summary in view.
         assert screen.position == 0 and board.fen == chess.STARTING_FEN
         assert "Start position" in str(screen.query_one(PlyDetail).render())
         await pilot.press("right")
@@ -71,8 +70,9 @@ async def test_replay_steps_through_plies_with_predictions(tmp_path: Path) -> No
         detail = str(screen.query_one(PlyDetail).render())
         # Ply 1: Black guessed e4 (hit) and d4 (miss), and pre-thought replies to both.
         assert "White played e4" in detail
-        assert "Black guessed" in detail and "hit" in detail and "miss" in detail
-        assert "pre-thought replies" in detail and "used" in detail
+        assert "Black guessed White's move" in detail and "hit" in detail and "miss" in detail
+        assert "reply used" in detail and "dropped" in detail
+        assert "Black predicted White's move e4 (#1, 60%) — reply was" in detail
         assert screen.query_one(MoveList).current == 0
         await pilot.press("right", "right", "left")
         assert screen.position == 2
@@ -156,16 +156,7 @@ async def test_home_form_starts_a_match_through_the_factory() -> None:
         home.query_one("#field-max_plies", Input).value = "4"
         await pilot.click("#start")
         await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen))
-        assert asked == [
-            {
-                "white": "stockfish:depth=6",
-                "black": "stockfish:depth=8",
-                "white_speculator": "stockfish:depth=4",
-                "black_speculator": "stockfish:depth=4",
-                "k": "3",
-                "max_plies": "4",
-            }
-        ]
+        assert asked == [{**FORM_DEFAULTS, "max_plies": "4"}]
         live = app.screen
         assert isinstance(live, LiveScreen)
         await wait_until(pilot, lambda: live.finished is not None)

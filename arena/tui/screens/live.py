@@ -161,7 +161,7 @@ class LiveScreen(ArenaScreen):
                 moves.set_moves(list(self.state.san_history))
                 yield moves
             with Vertical(id="right"):
-                yield SpeculationPanel(id="speculation")
+                yield SpeculationPanel(persons=frozenset(self.human_sides), id="speculation")
                 yield LatencyPanel(id="latency")
                 yield EventLog(id="log")
         yield Footer()
@@ -247,11 +247,10 @@ class LiveScreen(ArenaScreen):
             return
         board = state.board
         panel = self.query_one(SpeculationPanel)
-        panel.guesses_made(event, board)
+        panel.feed(event, state)
         guesser = self.match.seats[event.side].speculator
         panel.border_subtitle = guesser.spec if guesser is not None else None
         if self._reveals_human_move(state.path, event.ply + 1):
-            panel.hide_until_played(event.ply)
             self._log(event, f"{side_name(event.side)} guesses your move (shown after you play)")
             return
         guesses = ", ".join(f"{san(board, g.move)} {g.probability:.0%}" for g in event.guesses)
@@ -277,7 +276,7 @@ class LiveScreen(ArenaScreen):
 
     def _branch_started(self, event: BranchStarted) -> None:
         self._branch_paths[event.branch_id] = event.path
-        self.query_one(SpeculationPanel).branch_started(event)
+        self.query_one(SpeculationPanel).feed(event)
         if self._reveals_human_move(event.path):
             who = side_name(event.side)
             self._log(event, f"branch {event.branch_id}: {who} pre-thinks a reply")
@@ -289,7 +288,7 @@ class LiveScreen(ArenaScreen):
         )
 
     def _branch_finished(self, event: BranchFinished) -> None:
-        self.query_one(SpeculationPanel).branch_finished(event)
+        self.query_one(SpeculationPanel).feed(event)
         path = self._branch_paths.pop(event.branch_id, None)
         if path is not None and self._reveals_human_move(path):
             self._log(event, f"branch {event.branch_id} ready ({seconds(event.duration_s)})")
@@ -302,11 +301,11 @@ class LiveScreen(ArenaScreen):
 
     def _branch_cancelled(self, event: BranchCancelled) -> None:
         self._branch_paths.pop(event.branch_id, None)
-        self.query_one(SpeculationPanel).branch_cancelled(event)
+        self.query_one(SpeculationPanel).feed(event)
         self._log(event, f"branch {event.branch_id} cancelled after {seconds(event.running_s)}")
 
     def _branch_adopted(self, event: BranchAdopted) -> None:
-        self.query_one(SpeculationPanel).branch_adopted(event)
+        self.query_one(SpeculationPanel).feed(event)
         how = "ready" if event.ready else "still thinking"
         self._log(
             event,
@@ -330,7 +329,7 @@ class LiveScreen(ArenaScreen):
         self.query_one(Board).set_position(self.state.position(), record.move)
         self.query_one(MoveList).add_move(record.san, record.hit)
         self._card(record.side).committed(record.decision_s, record.usage, record.hit)
-        self.query_one(SpeculationPanel).move_committed(record)
+        self.query_one(SpeculationPanel).feed(event)
         self.query_one(LatencyPanel).add_record(record)
         if record.side in self.human_sides:
             self._human_done()

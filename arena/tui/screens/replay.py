@@ -15,11 +15,28 @@ from textual.widgets import Footer, Sparkline, Static
 from textual.worker import Worker
 
 from arena.core.errors import ArenaError
-from arena.store import BranchRow, MatchRow, PlyRow, PredictionRow, export_pgn
+from arena.games.chess import ChessState
+from arena.store import BranchRow, MatchRow, PlyRow, export_pgn
 from arena.tui.screens.base import ArenaScreen
+from arena.tui.speculation_model import SavedBranch, SpeculationModel
 from arena.tui.widgets.board import Board
 from arena.tui.widgets.moves import MoveList
 from arena.tui.widgets.ply_detail import PlyDetail
+
+
+def saved_branch(row: BranchRow) -> SavedBranch:
+    return SavedBranch(
+        branch_id=row.branch_id,
+        ply=row.ply,
+        depth=row.depth,
+        path=row.path,
+        guess=row.guess,
+        probability=row.probability,
+        status=row.status,
+        move=row.move,
+        error=row.error,
+        duration_s=None if row.ended_t is None else max(0.0, row.ended_t - row.started_t),
+    )
 
 
 class ReplayScreen(ArenaScreen):
@@ -29,10 +46,12 @@ class ReplayScreen(ArenaScreen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "step(-1)", "Back a ply"),
-        Binding("right", "step(1)", "Forward a ply"),
-        Binding("home", "jump(0)", "Start", show=False),
-        Binding("end", "jump(-1)", "End", show=False),
+        Binding("left,up", "step(-1)", "Back a ply", priority=True),
+        Binding("right,down", "step(1)", "Forward a ply", priority=True),
+        Binding("pageup", "step(-10)", "Back 10", show=False, priority=True),
+        Binding("pagedown", "step(10)", "Forward 10", show=False, priority=True),
+        Binding("home", "jump(0)", "Start", show=False, priority=True),
+        Binding("end", "jump(-1)", "End", show=False, priority=True),
         Binding("f", "flip", "Flip"),
         Binding("e", "export", "Export PGN"),
     ]
@@ -48,8 +67,8 @@ class ReplayScreen(ArenaScreen):
         """Where `e` writes `<id>.pgn`; default: next to the database (replays/)."""
         self.match: MatchRow | None = None
         self.plies: list[PlyRow] = []
-        self.predictions: dict[int, list[PredictionRow]] = {}
-        self.branches: dict[int, list[BranchRow]] = {}
+        self.speculation = SpeculationModel()
+        """What was speculated on each ply."""
         self.boards: list[chess.Board] = []
         """The board after each number of plies (index 0: the start)."""
         self.exported: Path | None = None
@@ -82,15 +101,13 @@ class ReplayScreen(ArenaScreen):
         if match is None:
             raise ArenaError(f"no match {self.match_id!r} in {store.path}")
         plies = await store.get_plies(self.match_id)
-        predictions = await store.get_predictions(self.match_id)
         branches = await store.get_branches(self.match_id)
-        self.loaded(match, plies, predictions, branches)
+        self.loaded(match, plies, branches)
 
     def loaded(
         self,
         match: MatchRow,
         plies: list[PlyRow],
-        predictions: list[PredictionRow],
         branches: list[BranchRow],
     ) -> None:
         # The boards first: a match that cannot be replayed leaves the screen as it was.
@@ -102,19 +119,20 @@ class ReplayScreen(ArenaScreen):
         self.boards = boards
         self.plies = plies
         self.match = match
-        self.predictions = {}
-        for p in predictions:
-            self.predictions.setdefault(p.ply, []).append(p)
-        self.branches = {}
-        for b in branches:
-            self.branches.setdefault(b.ply - b.depth, []).append(b)
+        states = [ChessState.from_fen(match.start_fen)]
+        for ply in plies:
+            states.append(states[-1].apply(ply.move))
+        self.speculation = SpeculationModel.from_saved(
+            states, plies, [saved_branch(b) for b in branches]
+        )
         moves = self.query_one(MoveList)
         moves.set_start(match.start_fen)
         moves.set_moves([p.san for p in plies], [p.hit for p in plies])
         spark = self.query_one(Sparkline)
         spark.data = [p.saved_s for p in plies]
         spark.styles.max_width = max(1, len(plies))
-        self.position = len(plies)
+        # At the start: the summary first, then → steps through the plies.
+        self.position = 0
         self._show()
 
     def worker_failed(self, worker: Worker[object], message: str) -> None:
@@ -136,13 +154,8 @@ class ReplayScreen(ArenaScreen):
         board = self.boards[n]
         self.query_one(Board).set_position(board.fen(), ply.move if ply else None)
         self.query_one(MoveList).current = n - 1 if n > 0 else None
-        self.query_one(PlyDetail).show(
-            self.match,
-            ply,
-            self.boards[n - 1] if n > 0 else None,
-            self.predictions.get(n - 1, []) if ply else [],
-            self.branches.get(n - 1, []) if ply else [],
-        )
+        view = self.speculation.view(n - 1) if ply else None
+        self.query_one(PlyDetail).show(self.match, ply, view)
         m = self.match
         result = f"{m.result} {m.termination or ''}".strip() if m.result else m.status
         self.query_one("#status", Static).update(

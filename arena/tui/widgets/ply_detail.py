@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import chess
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
 from textual.widget import Widget
 
-from arena.store import BranchRow, MatchRow, PlyRow, PredictionRow
-from arena.tui.format import percent, san, saving, seconds, side_name, usage_line
-from arena.tui.widgets.speculation import probability_bar
-
-BRANCH_WORDS = {
-    "adopted": "used",
-    "finished": "ready, not used",
-    "cancelled": "cancelled",
-    "running": "running",
-}
+from arena.store import MatchRow, PlyRow
+from arena.tui.format import percent, saving, seconds, side_name, usage_line
+from arena.tui.speculation_model import PlyView
+from arena.tui.widgets.speculation import guess_lines, sentence_line
 
 
 class PlyDetail(Widget):
@@ -30,6 +23,13 @@ class PlyDetail(Widget):
         "detail--hit",
         "detail--miss",
         "detail--dim",
+        "speculation--title",
+        "speculation--bar",
+        "speculation--hit",
+        "speculation--miss",
+        "speculation--running",
+        "speculation--ready",
+        "speculation--dim",
     }
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -37,23 +37,13 @@ class PlyDetail(Widget):
         self.match: MatchRow | None = None
         self.ply: PlyRow | None = None
         """The ply shown (None at the start position)."""
-        self.board_before: chess.Board | None = None
-        self.predictions: list[PredictionRow] = []
-        self.branches: list[BranchRow] = []
+        self.view: PlyView | None = None
+        """What was speculated on that ply, if anything."""
 
-    def show(
-        self,
-        match: MatchRow,
-        ply: PlyRow | None,
-        board_before: chess.Board | None,
-        predictions: list[PredictionRow],
-        branches: list[BranchRow],
-    ) -> None:
+    def show(self, match: MatchRow, ply: PlyRow | None, view: PlyView | None) -> None:
         self.match = match
         self.ply = ply
-        self.board_before = board_before
-        self.predictions = predictions
-        self.branches = branches
+        self.view = view
         self.refresh(layout=True)
 
     def _style(self, name: str) -> Style:
@@ -85,53 +75,49 @@ class PlyDetail(Widget):
             text.append("stats unreadable (a damaged row)\n", self._style("dim"))
         text.append("\n→ steps through the plies", self._style("dim"))
 
-    def _ply(self, text: Text, ply: PlyRow, board: chess.Board) -> None:
+    def _ply(self, text: Text, ply: PlyRow) -> None:
         number = ply.ply + 1
         text.append(f"Ply {number}: {side_name(ply.side)} played {ply.san}", self._style("title"))
         if ply.hit:
-            text.append("  ⚡ pre-computed", self._style("hit"))
+            text.append("  ⚡ pre-computed reply", self._style("hit"))
+        if ply.by_person:
+            saved = "a person's move"
+        elif not ply.hit:
+            saved = "saved —"
+        elif ply.saved_s < 0:
+            saved = f"lost {seconds(-ply.saved_s)}"
+        else:
+            saved = f"saved {seconds(ply.saved_s)}"
         text.append(
-            f"\nthought {seconds(ply.decision_s)} · waited {seconds(ply.wait_s)}"
-            f" · saved {seconds(ply.saved_s) if ply.hit else '—'}\n"
+            f"\nthought {seconds(ply.decision_s)} · waited {seconds(ply.wait_s)} · {saved}\n"
         )
         if ply.usage.tokens or ply.usage.cost_usd:
             text.append(f"{usage_line(ply.usage)}\n", self._style("dim"))
         if ply.flagged:
             text.append(f"flagged: {ply.flagged}\n", self._style("miss"))
-        guesser = side_name(1 - ply.side)
-        if self.predictions:
-            text.append(f"\n{guesser} guessed\n", self._style("title"))
-            for p in self.predictions:
-                hit = p.move == ply.move
-                text.append(f" #{p.rank} {san(board, p.move):<7} {100 * p.probability:>3.0f}% ")
-                text.append(probability_bar(p.probability))
-                text.append(" hit" if hit else " miss", self._style("hit" if hit else "miss"))
-                text.append("\n")
+        view = self.view
+        if view is None or not view.rows:
+            text.append(f"\n{side_name(1 - ply.side)} made no guess in time\n", self._style("dim"))
         else:
-            text.append(f"\n{guesser} made no guess in time\n", self._style("dim"))
-        replies = [b for b in self.branches if b.depth == 1]
-        if replies:
-            text.append(f"\n{guesser} pre-thought replies\n", self._style("title"))
-            for b in replies:
-                after = board.copy(stack=False)
-                guess = san(after, b.guess)
-                after.push(chess.Move.from_uci(b.guess))
-                reply = san(after, b.move) if b.move else "…"
-                word = BRANCH_WORDS.get(b.status, b.status)
-                style = "hit" if b.status == "adopted" else "dim"
-                text.append(f" after {guess:<7} → {reply:<7} ")
-                text.append(word, self._style(style))
+            text.append(f"\n{view.headline()}\n", self._style("title"))
+            for line in guess_lines(view, self._component):
+                text.append_text(line)
                 text.append("\n")
+            text.append_text(sentence_line(view, self._component))
+            text.append("\n")
         if ply.raw and ply.raw != ply.move:
             raw = " ".join(ply.raw.split())
             text.append(f"\nraw: {raw[:300]}", self._style("dim"))
+
+    def _component(self, name: str) -> Style:
+        return self.get_component_rich_style(f"speculation--{name}", partial=True)
 
     def render(self) -> RenderResult:
         text = Text()
         if self.match is None:
             text.append("loading…", self._style("dim"))
-        elif self.ply is None or self.board_before is None:
+        elif self.ply is None:
             self._summary(text, self.match)
         else:
-            self._ply(text, self.ply, self.board_before)
+            self._ply(text, self.ply)
         return text
