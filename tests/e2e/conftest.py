@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TRACES = ROOT / "arena" / "data" / "traces"
 """The recorded games shipped in the package (`trace:NAME` also finds them by name)."""
 
+PROVIDER_KEYS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY")
+
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -20,9 +22,9 @@ def arena(tmp_path: Path) -> Run:
     """Runs the `arena` command as a user does, in a scratch directory."""
 
     def run(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> Any:
-        full_env = {**os.environ, "ARENA_DB": str(tmp_path / "arena.db"), **(env or {})}
-        for key in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
-            full_env.pop(key, None)
+        # Ambient keys are dropped first, so the keys a test passes do reach the CLI.
+        ambient = {k: v for k, v in os.environ.items() if k not in PROVIDER_KEYS}
+        full_env = {**ambient, "ARENA_DB": str(tmp_path / "arena.db"), **(env or {})}
         return subprocess.run(
             [sys.executable, "-m", "arena", *args],
             capture_output=True,
