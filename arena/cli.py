@@ -175,6 +175,8 @@ def _parser() -> argparse.ArgumentParser:
     spec.add_argument("--min-prob", type=_PROBABILITY, default=0.0, help="skip guesses below this")
     spec.add_argument("--json", action="store_true")
     _bench_store_args(bench_sub)
+    _bench_tournament_args(bench_sub)
+    _tournament_args(sub)
     return parser
 
 
@@ -275,6 +277,8 @@ async def _dispatch(command: str, args: argparse.Namespace) -> int:
         return _profiles()
     if command == "bench":
         return await _bench(args)
+    if command == "tournament":
+        return await _tournament(args)
     raise ArenaError(f"unknown command {command!r}")
 
 
@@ -542,8 +546,12 @@ async def _bench(args: argparse.Namespace) -> int:
         )
         print(json.dumps(store_result.as_json()) if args.json else store_result.table())
         return EXIT_OK
+    if args.bench_command == "tournament":
+        return await _bench_tournament(args)
     if args.bench_command != "speculation":
-        raise ArenaError("usage: arena bench speculation|store (see `arena bench --help`)")
+        raise ArenaError(
+            "usage: arena bench speculation|store|tournament (see `arena bench --help`)"
+        )
     from arena.bench import run_speculation_bench
     from arena.specs import trace_file
 
@@ -558,4 +566,270 @@ async def _bench(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_json()))
     else:
         print(result.table())
+    return EXIT_OK
+
+
+# -- tournaments ------------------------------------------------------------------------------
+
+
+def _tournament_args(sub: Any) -> None:
+    """`arena tournament run|resume|list|show|export|rate`."""
+    from arena.tournament.pairing import FORMATS
+
+    tournament = sub.add_parser(
+        "tournament", help="headless tournaments: rated, budgeted, resumable"
+    )
+    tsub = tournament.add_subparsers(dest="tournament_command", parser_class=_Parser)
+    run = tsub.add_parser("run", help="play a round robin, gauntlet or Swiss")
+    run.add_argument("--player", action="append", default=[], help="player spec (repeatable)")
+    run.add_argument("--players-file", help="TOML: [[player]] tables with name and spec")
+    run.add_argument("--format", choices=FORMATS, default="roundrobin")
+    run.add_argument(
+        "--games-per-pair", type=_ranged(int, 1, 10_000),
+        help="games between two players (Swiss: per pairing, 1 or 2; default 2, Swiss 1)",
+    )  # fmt: skip
+    run.add_argument("--rounds", type=_ranged(int, 1, 1000), help="Swiss rounds")
+    run.add_argument("--openings", help="EPD/FEN or PGN file (default: the shipped suite)")
+    run.add_argument("--no-openings", action="store_true", help="all from the start position")
+    run.add_argument("--max-plies", type=_PLIES, help="adjudicate a draw after this many plies")
+    run.add_argument("--speculator", help=f"both sides' speculator (default {DEFAULT_SPECULATOR})")
+    run.add_argument("--no-speculation", action="store_true")
+    run.add_argument("--k", type=_K, default=DEFAULT_POLICY.k, help="guesses per ply")
+    run.add_argument("--time-scale", type=_TIME_SCALE, default=1.0, help="trace latency scale")
+    run.add_argument("--sprt", help="elo0,elo1[,alpha,beta]: stop a pair once decided")
+    run.add_argument("--anchor", help="the player rated 0 (default: the first)")
+    run.add_argument("--rate-forfeits", choices=("yes", "no"), default="yes")
+    run.add_argument("--seed", type=_SEED, default=0)
+    _tournament_limit_args(run)
+    run.add_argument("--db")
+    run.add_argument("--json", action="store_true", help="the result as JSON on stdout")
+
+    resume = tsub.add_parser("resume", help="continue a stopped or killed tournament")
+    resume.add_argument("tournament_id")
+    _tournament_limit_args(resume, defaults=False)
+    resume.add_argument("--db")
+    resume.add_argument("--json", action="store_true")
+
+    listing = tsub.add_parser("list", help="saved tournaments")
+    listing.add_argument("--db")
+    listing.add_argument("--json", action="store_true")
+
+    show = tsub.add_parser("show", help="standings and crosstable of a tournament")
+    show.add_argument("tournament_id")
+    show.add_argument("--db")
+    show.add_argument("--json", action="store_true")
+
+    export = tsub.add_parser("export", help="every game of a tournament as one PGN")
+    export.add_argument("tournament_id")
+    export.add_argument("--format", choices=("pgn",), default="pgn")
+    export.add_argument("--db")
+    export.add_argument("--out", help="write to this file instead of stdout")
+
+    rate = tsub.add_parser("rate", help="rate the games of any PGN file")
+    rate.add_argument("pgn")
+    rate.add_argument("--anchor", help="the player rated 0 (default: the first met)")
+    rate.add_argument("--prior", type=_ranged(float, 0, 100), default=1.0, help="virtual draws")
+    rate.add_argument("--json", action="store_true")
+
+
+def _tournament_limit_args(p: argparse.ArgumentParser, *, defaults: bool = True) -> None:
+    p.add_argument(
+        "--concurrency", type=_ranged(int, 1, 10_000), default=4 if defaults else None,
+        help="games in flight (default 4)",
+    )  # fmt: skip
+    p.add_argument(
+        "--engine-slots", type=_ranged(int, 1, 1024),
+        help="engine games in flight (default: the cores)",
+    )  # fmt: skip
+    p.add_argument("--budget-usd", type=_ranged(float, 0, 1e9), help="start no game past this")
+    p.add_argument("--max-wall", type=_ranged(float, 0, 1e9), help="seconds; start no game past")
+    p.add_argument(
+        "--limit", action="append", default=[] if defaults else None,
+        help="per provider endpoint: KEY=IN_FLIGHT[/PER_MINUTE], e.g. openai=8/500",
+    )  # fmt: skip
+
+
+async def _tournament(args: argparse.Namespace) -> int:
+    command = args.tournament_command
+    if command == "rate":
+        return _tournament_rate(args)
+    if command not in ("run", "resume", "list", "show", "export"):
+        raise ArenaError("usage: arena tournament run|resume|list|show|export|rate (see --help)")
+    from arena.store.tournaments import list_tournaments, resolve_tournament_id
+
+    store = await _open_store(args.db, create=command == "run")
+    try:
+        if command == "list":
+            rows = await list_tournaments(store)
+            if args.json:
+                print(json.dumps([r.as_dict() for r in rows], allow_nan=False))
+            for r in [] if args.json else rows:
+                d = r.as_dict()
+                print(
+                    f"{r.id}  {r.created_at[:16]}  {r.format:<10} {d['games_played']:>4}/"
+                    f"{r.scheduled:<4} {r.status!s:<11} {', '.join(map(str, d['players']))}"
+                    + (f"  ({d['resume']})" if d["resume"] else "")
+                )
+            return EXIT_OK
+        if command == "run":
+            return await _tournament_run(store, args)
+        tournament_id = await resolve_tournament_id(store, args.tournament_id)
+        if command == "resume":
+            return await _tournament_run(store, args, tournament_id)
+        if command == "show":
+            from arena.tournament.runner import Tournament
+
+            report = await (await Tournament.load(store, tournament_id)).report()
+            print(json.dumps(report.as_dict(), allow_nan=False) if args.json else report.text())
+            return EXIT_OK
+        from arena.store.tournaments import get_tournament
+        from arena.tournament.results import export_tournament_pgn
+
+        row = await get_tournament(store, tournament_id)
+        assert row is not None
+        text, left_out = await export_tournament_pgn(store, row)
+        if left_out:
+            print(f"arena: {left_out} game(s) not played yet are left out", file=sys.stderr)
+        _write_out(args.out, text.rstrip("\n") + "\n")
+        return EXIT_OK
+    finally:
+        await store.close()
+
+
+async def _tournament_run(
+    store: Store, args: argparse.Namespace, tournament_id: str | None = None
+) -> int:
+    from arena.tournament.limits import ProviderLimit
+    from arena.tournament.runner import Tournament
+
+    overrides: dict[str, Any] = {
+        "concurrency": args.concurrency,
+        "engine_slots": args.engine_slots,
+        "budget_usd": args.budget_usd,
+        "max_wall_s": args.max_wall,
+        "limits": tuple(ProviderLimit.parse(t) for t in args.limit) if args.limit else None,
+    }
+    printer = _TournamentProgress()
+    if tournament_id is None:
+        config = _tournament_config(args, overrides)
+        tournament = await Tournament.create(store, config, progress=printer)
+        print(
+            f"arena: tournament {tournament.id}: {config.format}, {len(config.players)} players "
+            f"(`arena tournament resume {tournament.id}` continues it if stopped)",
+            file=sys.stderr,
+        )
+    else:
+        tournament = await Tournament.load(store, tournament_id, progress=printer, **overrides)
+        print(f"arena: resuming tournament {tournament_id}", file=sys.stderr)
+    for note in tournament.notes:
+        print(f"arena: {note}", file=sys.stderr)
+    try:
+        report = await tournament.run()
+    finally:
+        printer.close()
+    if report.stopped_by:
+        print(f"arena: stopped by {report.stopped_by}", file=sys.stderr)
+    print(json.dumps(report.as_dict(), allow_nan=False) if args.json else report.text())
+    return EXIT_OK
+
+
+def _tournament_config(args: argparse.Namespace, overrides: dict[str, Any]) -> Any:
+    from arena.tournament.config import TournamentConfig, entrants
+    from arena.tournament.openings import load_openings
+    from arena.tournament.ratings import Sprt
+
+    players = entrants(args.player, args.players_file)
+    sprt = None
+    if args.sprt:
+        try:
+            sprt = Sprt.parse(args.sprt)
+        except ValueError as exc:
+            raise ArenaError(f"--sprt {exc}") from None
+    games = args.games_per_pair or (1 if args.format == "swiss" else 2)
+    speculate = not args.no_speculation
+    return TournamentConfig(
+        format=args.format,
+        players=players,
+        games_per_pair=games,
+        rounds=args.rounds,
+        openings=() if args.no_openings else load_openings(args.openings),
+        openings_source="none" if args.no_openings else (args.openings or "shipped"),
+        max_plies=args.max_plies,
+        speculator=(args.speculator or DEFAULT_SPECULATOR) if speculate else None,
+        policy=SpeculationPolicy(enabled=speculate, k=args.k),
+        time_scale=args.time_scale,
+        seed=args.seed,
+        concurrency=overrides["concurrency"],
+        engine_slots=overrides["engine_slots"],
+        budget_usd=overrides["budget_usd"],
+        max_wall_s=overrides["max_wall_s"],
+        sprt=sprt,
+        anchor=args.anchor,
+        rate_forfeits=args.rate_forfeits == "yes",
+        limits=overrides["limits"] or (),
+    )
+
+
+class _TournamentProgress:
+    """The progress line on stderr: a bar on a terminal, a line per finished game otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._drawn = False
+
+    def __call__(self, p: Any) -> None:
+        width = 24
+        filled = int(width * p.done / p.total) if p.total else width
+        eta = "-" if p.eta_s is None else f"{p.eta_s:.0f}s"
+        spent = "?" if p.spent_usd is None else f"${p.spent_usd:.4f}"
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} games, "
+            f"{p.in_flight} in flight, {p.elapsed_s:.0f}s, ETA {eta}, {spent}, "
+            f"speculation saved {p.saved_s:.1f}s"
+        )
+        if self.tty:
+            if p.last:
+                print(f"\r\x1b[K{p.last}", file=sys.stderr)
+            print(f"\r\x1b[K{line}", end="", file=sys.stderr, flush=True)
+            self._drawn = True
+        else:
+            print(f"{p.last or 'progress'} | {line}", file=sys.stderr)
+
+    def close(self) -> None:
+        if self._drawn:
+            print(file=sys.stderr)
+
+
+def _tournament_rate(args: argparse.Namespace) -> int:
+    from arena.tournament.rate import rate_pgn
+
+    report = rate_pgn(args.pgn, anchor=args.anchor, prior=args.prior)
+    print(json.dumps(report.as_dict(), allow_nan=False) if args.json else report.text())
+    return EXIT_OK
+
+
+def _bench_tournament_args(bench_sub: Any) -> None:
+    bench = bench_sub.add_parser(
+        "tournament", help="games in flight through the runner and store: loop lag, writes/s"
+    )
+    bench.add_argument("--games", type=_ranged(int, 1, 100_000), default=200)
+    bench.add_argument("--concurrency", type=_ranged(int, 1, 100_000), default=200)
+    bench.add_argument("--time-scale", type=_TIME_SCALE, default=0.01, help="trace latency scale")
+    bench.add_argument("--no-speculation", action="store_true")
+    bench.add_argument("--db", help="database file (default: a temporary one)")
+    bench.add_argument("--json", action="store_true")
+
+
+async def _bench_tournament(args: argparse.Namespace) -> int:
+    from arena.tournament.bench import run_tournament_bench
+
+    result = await run_tournament_bench(
+        games=args.games,
+        concurrency=args.concurrency,
+        time_scale=args.time_scale,
+        speculation=not args.no_speculation,
+        db=args.db,
+        progress=_stderr_line,
+    )
+    print(json.dumps(result.as_json()) if args.json else result.table())
     return EXIT_OK

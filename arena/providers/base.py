@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import email.utils
 import logging
 import os
@@ -22,7 +23,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from arena.core.actor import Usage
 from arena.core.errors import ProviderError
@@ -102,6 +103,32 @@ class ContextLengthError(ProviderError):
 
     Not a provider failure: the request was too big, so an LLM player counts it as a bad answer
     and asks again with less (or applies its illegal-move policy)."""
+
+
+# -- the call gate ----------------------------------------------------------------------------
+
+
+class CallGate(Protocol):
+    """Limits shared by every provider call of the process (a tournament's per-provider limits:
+    `arena.tournament.limits.ProviderLimiter`)."""
+
+    def call(self, provider: Provider) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held for the duration of one HTTP call (each retry passes again)."""
+        ...
+
+    def throttled(self, provider: Provider, seconds: float) -> None:
+        """The provider answered 429; its endpoint should rest for `seconds`."""
+        ...
+
+
+_call_gate: CallGate | None = None
+
+
+def set_call_gate(gate: CallGate | None) -> CallGate | None:
+    """Installs the gate every provider call passes (None: none); returns the previous one."""
+    global _call_gate
+    previous, _call_gate = _call_gate, gate
+    return previous
 
 
 # -- secrets ----------------------------------------------------------------------------------
@@ -235,10 +262,14 @@ class Provider(abc.ABC):
         """
         attempt = 0
         while True:
-            started = time.monotonic()
+            gate = _call_gate
+            # Waiting at the gate is not part of the call's timeout.
+            slot = gate.call(self) if gate is not None else contextlib.nullcontext()
             try:
-                async with asyncio.timeout(self.retry.timeout):
-                    response = await self._call(request)
+                async with slot:
+                    started = time.monotonic()
+                    async with asyncio.timeout(self.retry.timeout):
+                        response = await self._call(request)
             except TimeoutError:
                 failure = Failure(True, f"timed out after {self.retry.timeout:g}s")
             except BadResponse as exc:
@@ -280,6 +311,8 @@ class Provider(abc.ABC):
                 tries = f" after {attempt + 1} tries" if attempt else ""
                 raise ProviderError(f"{self.kind}: {reason}{tries}") from None
             delay = self.retry.delay(attempt, failure.retry_after)
+            if gate is not None and failure.reason.startswith("HTTP 429"):
+                gate.throttled(self, delay)
             log.warning(
                 "%s %s: %s; retry %d/%d in %.2fs",
                 self.kind,
