@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import PurePath
 from typing import ClassVar
 
+from rich.console import RenderableType
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -49,6 +50,7 @@ class ArenaApp(App[None]):
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "request_quit", "Quit"),
+        Binding("ctrl+c", "request_quit", "Quit", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+t", "cycle_theme", "Theme", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit now", show=False, priority=True),
@@ -91,6 +93,8 @@ class ArenaApp(App[None]):
         self._store_lock = asyncio.Lock()
         self._stopping = False
         self._match_stopped = asyncio.Event()
+        self._pending_dialogs: list[ConfirmScreen] = []
+        """Questions that only make sense while the match runs (closed when it ends)."""
 
     # -- looks ---------------------------------------------------------------------------------
 
@@ -208,10 +212,43 @@ class ArenaApp(App[None]):
             if yes:
                 self.quit_after_stop()
 
-        await self.push_screen(
-            ConfirmScreen("Quit while the match runs? Every ply played so far is saved."),
-            answered,
-        )
+        dialog = ConfirmScreen("Quit while the match runs? Every ply played so far is saved.")
+        self._pending_dialogs.append(dialog)
+        await self.push_screen(dialog, answered)
+
+    def on_live_screen_match_finished(self, _message: LiveScreen.MatchFinished) -> None:
+        # Asking whether to stop a match that has ended makes no sense: close the question.
+        for dialog in self._pending_dialogs:
+            if dialog.is_attached and dialog in self.screen_stack:
+                dialog.dismiss(False)
+        self._pending_dialogs.clear()
+
+    def on_live_screen_leave_requested(self, _message: LiveScreen.LeaveRequested) -> None:
+        self.leave_match()
+
+    @work(exclusive=True, group="quit", exit_on_error=False)
+    async def leave_match(self) -> None:
+        """Stops the match (saved up to its last ply) and goes back to the screen before it."""
+        await self.stop_match()
+        live = self.live
+        if live is not None and live in self.screen_stack and len(self.screen_stack) > 2:
+            while self.screen is not live:
+                self.pop_screen()
+            self.pop_screen()
+
+    def exit_message(self) -> str | None:
+        """What to print when the app closes: where the match shown was saved."""
+        if self.match is None or (self._store is None and self.db_path is None):
+            return None
+        match_id = self.match.match_id
+        return f"saved as {match_id} — arena replay {match_id}"
+
+    def exit(
+        self, result: None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
+        if message is None:
+            message = self.exit_message()
+        super().exit(result, return_code, message)
 
     async def action_quit(self) -> None:
         """Stops the match, then exits; a second request while it stops exits at once."""

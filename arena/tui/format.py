@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import PurePath
+
 import chess
+import chess.pgn
 
 from arena.core.actor import Usage
 from arena.core.game import Side
@@ -88,3 +92,49 @@ def board_at(start_fen: str, moves: tuple[str, ...] | list[str]) -> chess.Board:
     for uci in moves:
         board.push(chess.Move.from_uci(uci))
     return board
+
+
+ENGINE_LEVELS = (
+    ("depth", "d{}"),
+    ("movetime", "{}ms"),
+    ("nodes", "{} nodes"),
+    ("skill", "skill {}"),
+    ("elo", "elo {}"),
+)
+"""The options that say how strong an engine plays, in the order a short name shows them."""
+
+
+def short_name(spec: str) -> str:
+    """A player spec as a person says it: the model, the engine and its level, a trace's game.
+
+    `openai:gpt-5-mini,reasoning_effort=low` is `gpt-5-mini`, `stockfish:depth=6,skill=5` is
+    `stockfish d6 skill 5`, `trace:/x/gpt5-4c277d18.jsonl` is `gpt5-4c277d18`; a profile name
+    stays as it is.
+    """
+    kind, sep, rest = spec.partition(":")
+    if not sep:
+        return spec
+    target = rest.partition(",")[0]
+    if kind == "trace":
+        return PurePath(target).stem or target
+    if kind in ("openai", "anthropic"):
+        return target.partition("@")[0] or kind
+    if kind in ("stockfish", "uci"):
+        name = "stockfish" if kind == "stockfish" else PurePath(target).name or "uci"
+        values = dict(o.partition("=")[::2] for o in rest.split(",") if "=" in o)
+        levels = [form.format(values[key]) for key, form in ENGINE_LEVELS if key in values]
+        return " ".join([name, *levels[:2]])
+    return kind
+
+
+def pgn_of(start_fen: str, moves: Sequence[str], white: str, black: str, result: str = "*") -> str:
+    """The game as PGN: `moves` (UCI) played from `start_fen`."""
+    board = chess.Board(start_fen)
+    for uci in moves:
+        board.push(chess.Move.from_uci(uci))
+    game = chess.pgn.Game.from_board(board)
+    game.headers["White"] = white
+    game.headers["Black"] = black
+    game.headers["Result"] = result
+    game.headers["Event"] = "arena"
+    return str(game) + "\n"

@@ -133,8 +133,8 @@ async def test_the_opponents_guesses_show_after_the_person_moves() -> None:
         before = panel.plain
         assert "guesses your move" in before and "e4" not in before
         log = screen.query_one(EventLog)
-        assert any("guesses your move" in line for line in log.lines)
-        assert not any("pre-thinks after" in line for line in log.lines)
+        assert any("guesses your move" in line for line in log.entries)
+        assert not any("pre-thinks after" in line for line in log.entries)
         await pilot.press("e", "4", "enter")
         await wait_until(pilot, lambda: panel.plies[0].played_text == "e4")
         await pilot.pause()

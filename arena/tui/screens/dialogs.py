@@ -7,29 +7,69 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-HELP_TEXT = """\
+from arena.tui.speculation_model import LABELS
+
+LEGEND = """\
+[b]What speculation is[/b]
+While one side thinks, the other side waits. Its [i]speculator[/i] guesses the coming move and
+its player starts on a reply to each guess at once (it [i]pre-thinks[/i]). If a guess comes true,
+the reply is already done or under way: it is played at once (⚡ in the moves) and the time it
+would have taken is [i]saved[/i]. If not, the replies are dropped. Nothing about the game changes:
+a reply is only used for the exact position it was computed for.
+
+[b]The speculation panel[/b]
+  [b]ply 5: Black guesses White's move[/b]   Black waits while White thinks about ply 5
+  #1 Nf3  42% ████                 Black's first guess and how likely it thinks it is
+  hit ✓ / miss                     once White has played: was this the move?
+  ↳ then e5                        (depth 2) a guessed answer: White pre-thinks two plies ahead
+  ✓ Black predicted White's move Nf3 (#1, 42%) — reply was ready, 1.00s saved
+                                   what came of it, in words; "lost" when it cost time
+{labels}
+[b]The latency panel[/b]
+  think: how long the move's decision took · wait: how long the board actually waited for it
+  saved: think minus wait, for moves played from a pre-computed reply (⚡)
+  took … · without speculation …: the wall clock against the same match with speculation off
+  (the sum of the thinking times); saved or lost is the difference. A person's thinking is never
+  pre-thought and never counted. guessed: plies whose move was among the guesses in time;
+  instant: plies played from a pre-computed reply.
+"""
+
+KEYS = """\
 [b]Watching a match[/b]
   space / p   pause or resume (takes effect before the next turn)
+  ← →         step back and forth through the moves (the game goes on); end: back to live
   f           flip the board
-  s           show or hide the speculation panel
-  t           show or hide the latency (timing) panel
-  l           show or hide the event log
-  m           show or hide the move list
-  q           quit (the game is saved up to the last ply either way)
+  s t l m     show or hide the speculation, latency, event and move panels (on a short
+              terminal t and l switch between the Timing and Events tabs)
+  > <         faster or slower playback of recorded (trace) games
+  c / C       copy the position (FEN) / the game (PGN) to the clipboard
+  escape      back home (asks first while the match runs; it is saved either way)
+  q, ctrl+c   quit (the game is saved up to the last ply either way)
   ctrl+t      next theme: dark, light, monochrome (ARENA_THEME=dark|light|mono at start)
 
 [b]Playing[/b]
-  type a move in SAN (Nf3, O-O, exd5) or UCI (g1f3), then enter; → accepts the completion
+  type a move in SAN (Nf3, nf3, O-O, exd5, e8=Q) or UCI (g1f3, e7e8q), then enter;
+  → accepts the completion; a pawn reaching the last rank needs its piece (=Q, =N, …)
   or pick squares on the board: click, or arrows and enter (shift+tab moves to the board)
   escape leaves the move box so the keys above work; tab goes back to it
 
 [b]Replays[/b]
-  ← → step through plies, home / end jump, e export PGN, escape back
+  ← → ↑ ↓ step through plies, page up / down ten at a time, home / end jump,
+  e export PGN, escape back; in the list: enter opens, / filters, o sorts (O reverses)
 """
+
+
+def legend_labels() -> str:
+    """The branch words of the speculation panel, each with its meaning (one table)."""
+    lines = [f"  {label.word:<15} {label.meaning}" for label in LABELS.values()]
+    return "  the guesser's reply to each guess is shown as one of:\n" + "\n".join(lines) + "\n"
+
+
+HELP_TEXT = LEGEND.format(labels=legend_labels()) + "\n" + KEYS
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -71,8 +111,12 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(HELP_TEXT, id="help-text")
-            yield Label("escape closes", id="help-hint")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(HELP_TEXT, id="help-text")
+            yield Label("escape closes · ↑ ↓ scroll", id="help-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)

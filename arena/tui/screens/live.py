@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import deque
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Static, Tab, Tabs
 
 from arena.core.events import (
     BranchAdopted,
@@ -30,15 +30,36 @@ from arena.core.ledger import MatchStats
 from arena.core.match import Match, MatchSummary
 from arena.games.chess import ChessState
 from arena.players.human import HumanPlayer, IllegalMoveError
-from arena.tui.format import board_at, percent, san, san_line, saving, seconds, side_name
+from arena.players.trace import TracePlayer
+from arena.tui.format import (
+    board_at,
+    percent,
+    pgn_of,
+    san,
+    san_line,
+    saving,
+    seconds,
+    short_name,
+    side_name,
+)
 from arena.tui.screens.base import ArenaScreen
-from arena.tui.widgets.board import Board
+from arena.tui.screens.dialogs import ConfirmScreen
+from arena.tui.widgets.board import RANK_GUTTER, SQUARE_SIZES, Board
 from arena.tui.widgets.latency import LatencyPanel
 from arena.tui.widgets.log import EventLog
 from arena.tui.widgets.move_input import MoveInput
 from arena.tui.widgets.moves import MoveList
 from arena.tui.widgets.players import PlayerCard
 from arena.tui.widgets.speculation import SpeculationPanel
+
+MIN_TIME_SCALE = 1 / 1024
+MAX_TIME_SCALE = 100.0
+"""The range `>` and `<` move a recording's time scale in (`--time-scale` allows 0..100)."""
+RIGHT_MIN_WIDTH = 48
+"""The speculation column is kept at least this wide while it shows anything."""
+SPECULATION_ROWS = 9
+LATENCY_ROWS = 9
+LOG_ROWS = 6
 
 PANELS = {
     "speculation": "#speculation",
@@ -56,11 +77,18 @@ class LiveScreen(ArenaScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,p", "toggle_pause", "Pause"),
+        Binding("left", "step(-1)", "Back a move"),
+        Binding("right", "step(1)", "Forward", show=False),
+        Binding("end", "follow", "Live", show=False),
         Binding("f", "flip", "Flip"),
-        Binding("s", "toggle_panel('speculation')", "Guesses"),
-        Binding("t", "toggle_panel('latency')", "Timing"),
-        Binding("l", "toggle_panel('log')", "Log"),
+        Binding("s", "toggle_panel('speculation')", "Guesses", show=False),
+        Binding("t", "toggle_panel('latency')", "Timing", show=False),
+        Binding("l", "toggle_panel('log')", "Log", show=False),
         Binding("m", "toggle_panel('moves')", "Moves", show=False),
+        Binding("greater_than_sign", "speed(0.5)", "Faster", key_display=">"),
+        Binding("less_than_sign", "speed(2)", "Slower", key_display="<", show=False),
+        Binding("c", "copy('fen')", "Copy FEN", show=False),
+        Binding("C", "copy('pgn')", "Copy PGN", show=False),
     ]
 
     class EventsArrived(Message):
@@ -102,6 +130,13 @@ class LiveScreen(ArenaScreen):
         """True once the app is stopping the match (to quit)."""
         self.events_seen = 0
         """How many events the screen has processed (tests wait on it)."""
+        self.hidden_panels: set[str] = set()
+        """Panels the person hid (s, t, l, m)."""
+        self.active_tab = "latency"
+        """The panel shown when timing and events share a place as tabs."""
+        self.viewing: int | None = None
+        """The ply picked with ← → to look back at (plies played on the board shown); None
+        follows the game."""
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -135,7 +170,7 @@ class LiveScreen(ArenaScreen):
         cards = [
             PlayerCard(
                 side,
-                seat.actor.spec or seat.actor.name,
+                short_name(seat.actor.spec or seat.actor.name),
                 seat.speculator.spec if seat.speculator else None,
                 ticking=not self.static,
                 human=isinstance(seat.actor, HumanPlayer),
@@ -162,6 +197,9 @@ class LiveScreen(ArenaScreen):
                 yield moves
             with Vertical(id="right"):
                 yield SpeculationPanel(persons=frozenset(self.human_sides), id="speculation")
+                yield Tabs(
+                    Tab("Timing", id="tab-latency"), Tab("Events", id="tab-log"), id="panel-tabs"
+                )
                 yield LatencyPanel(id="latency")
                 yield EventLog(id="log")
         yield Footer()
@@ -174,7 +212,63 @@ class LiveScreen(ArenaScreen):
         self.query_one("#result").display = False
         if len(self.human_sides) == 1 and 1 in self.human_sides:
             self.action_flip()
+        if self.note:
+            self.query_one(EventLog).add(None, self.note)
+        self._fit()
         self._update_status()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    @property
+    def tabbed(self) -> bool:
+        """True when the timing and event panels share one place, as tabs (short terminals)."""
+        return self.has_class("-tabbed")
+
+    def _fit(self) -> None:
+        """Sizes the board to the terminal and puts the panels that do not fit into tabs."""
+        if not self.is_mounted:
+            return
+        width, height = self.size
+        note = 1 if self.note and self.query_one("#note").display else 0
+        result = 1 if self.query_one("#result").display else 0
+        entry = 3 if self.human_sides else 0
+        moves = 5 if self.query_one("#moves").display else 0
+        room = height - 2 - note - 6 - result - entry - moves
+        right = [p for p in ("speculation", "latency", "log") if p not in self.hidden_panels]
+        right_min = RIGHT_MIN_WIDTH if right else 0
+        cols, rows = SQUARE_SIZES[-1]
+        for cols, rows in SQUARE_SIZES:
+            if 8 * rows + 1 <= room and RANK_GUTTER + 8 * cols + 2 <= width - right_min:
+                break
+        board = self.query_one(Board)
+        board.styles.height = 8 * rows + 1
+        left = self.query_one("#left")
+        left.styles.width = "1fr" if not right else max(30, RANK_GUTTER + 8 * cols + 2)
+        self.query_one("#right").display = bool(right)
+        # Timing and events stacked when both fit under the guesses, else tabs.
+        tabbed = height - 3 - note - SPECULATION_ROWS < LATENCY_ROWS + LOG_ROWS
+        self.set_class(tabbed, "-tabbed")
+        tabs = self.query_one("#panel-tabs", Tabs)
+        shown_below = [p for p in ("latency", "log") if p not in self.hidden_panels]
+        tabs.display = tabbed and bool(shown_below)
+        if tabbed and shown_below and self.active_tab not in shown_below:
+            self.active_tab = shown_below[0]
+        for name in ("latency", "log"):
+            visible = name not in self.hidden_panels and (not tabbed or name == self.active_tab)
+            self.query_one(PANELS[name]).display = visible
+        self.query_one("#speculation").display = "speculation" not in self.hidden_panels
+        self.query_one("#moves").display = "moves" not in self.hidden_panels
+        if tabbed and shown_below:
+            tabs.active = f"tab-{self.active_tab}"
+
+    @on(Tabs.TabActivated, "#panel-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        name = (event.tab.id or "tab-latency").removeprefix("tab-")
+        if name != self.active_tab:
+            self.active_tab = name
+            self._fit()
 
     @property
     def human_sides(self) -> list[int]:
@@ -326,8 +420,13 @@ class LiveScreen(ArenaScreen):
             self.state = fallback
         self._states[self.state.ply] = self.state
         self.to_move = None
-        self.query_one(Board).set_position(self.state.position(), record.move)
+        if self.viewing is None:
+            self.query_one(Board).set_position(self.state.position(), record.move)
         self.query_one(MoveList).add_move(record.san, record.hit)
+        if self.note and self.query_one("#note").display:
+            # The note (which players were chosen) is in the log too; the board needs the row.
+            self.query_one("#note").display = False
+            self._fit()
         self._card(record.side).committed(record.decision_s, record.usage, record.hit)
         self.query_one(SpeculationPanel).feed(event)
         self.query_one(LatencyPanel).add_record(record)
@@ -359,6 +458,7 @@ class LiveScreen(ArenaScreen):
         result = self.query_one("#result", Static)
         result.update(f"{event.result}  {event.termination}")
         result.display = True
+        self._fit()
         self._log(event, f"match over: {summary}")
         self.post_message(self.MatchFinished(event.result, event.termination, stats))
 
@@ -400,29 +500,58 @@ class LiveScreen(ArenaScreen):
         return self.match.paused
 
     def _update_status(self) -> None:
-        white, black = (s.actor.spec or s.actor.name for s in self.match.seats)
+        white, black = (short_name(s.actor.spec or s.actor.name) for s in self.match.seats)
         if self.finished is not None:
             state = f"over: {self.finished.result} {self.finished.termination}"
         elif self.failure is not None:
             state = "failed"
         elif self.is_stopping:
-            state = "⏹ stopping (closing the players)"
+            state = "⏹ stopping"
         elif self.paused:
             state = "⏸ paused" + (" after this move" if self.to_move is not None else "")
         else:
             state = "▶ live"
-        self.query_one("#status", Static).update(
-            f" {white} vs {black} · ply {self.state.ply} · {state}"
-        )
+        ply = f"ply {self.state.ply}"
+        if self.viewing is not None:
+            ply = f"viewing ply {self.viewing}/{self.state.ply} (end: live)"
+        speed = ""
+        scale = self.time_scale
+        if scale is not None:
+            speed = f" · speed ×{1 / scale:g}" if scale > 0 else " · speed max"
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(f" {state} · {ply} · {white} vs {black} · match {self.match.match_id}{speed}")
+        self.query_one("#status", Static).update(text)
 
     # -- actions ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "back" and self.finished is None and self.failure is None:
-            return False
         if action == "toggle_pause" and self.finished is not None:
             return False
+        if action == "speed":
+            return self.time_scale is not None
+        if action == "follow":
+            return self.viewing is not None
         return super().check_action(action, parameters)
+
+    def action_back(self) -> None:
+        """Home: at once after the match, else after asking (the match stops, saved)."""
+        if len(self.app.screen_stack) <= 2:
+            return
+        if self.finished is not None or self.failure is not None:
+            self.app.pop_screen()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.post_message(self.LeaveRequested())
+
+        self.app.push_screen(
+            ConfirmScreen("Stop the match and go back home? Every ply so far is saved."),
+            answered,
+        )
+
+    class LeaveRequested(Message):
+        """The person asked to stop the match and go back home."""
 
     def action_toggle_pause(self) -> None:
         if self.finished is not None:
@@ -432,6 +561,72 @@ class LiveScreen(ArenaScreen):
         else:
             self.match.pause()
         self._update_status()
+
+    # -- looking back -------------------------------------------------------------------------
+
+    def action_step(self, delta: int) -> None:
+        """Shows the board `delta` plies from the one shown; the game goes on meanwhile."""
+        now = self.state.ply if self.viewing is None else self.viewing
+        first = self.state.ply - len(self.state.san_history)
+        target = max(first, min(self.state.ply, now + delta))
+        self._view(None if target == self.state.ply else target)
+
+    def action_follow(self) -> None:
+        self._view(None)
+
+    def _view(self, ply: int | None) -> None:
+        self.viewing = ply
+        board = self.query_one(Board)
+        moves = self.query_one(MoveList)
+        panel = self.query_one(SpeculationPanel)
+        first = self.state.ply - len(self.state.san_history)
+        if ply is None:
+            board.set_position(self.state.position(), self.state.last_move())
+            moves.current = None
+            panel.select(None)
+            board.interactive = self.to_move in self.human_sides
+        else:
+            state = self.state_at(ply) or ChessState.from_moves(
+                self.state.start_fen, self.state.path[:ply]
+            )
+            board.set_position(state.position(), state.last_move())
+            board.interactive = False
+            moves.current = ply - first - 1 if ply > first else None
+            panel.select(ply - 1)
+        self.refresh_bindings()
+        self._update_status()
+
+    # -- trace playback -----------------------------------------------------------------------
+
+    @property
+    def _traces(self) -> list[TracePlayer]:
+        return [s.actor for s in self.match.seats if isinstance(s.actor, TracePlayer)]
+
+    @property
+    def time_scale(self) -> float | None:
+        """The playback time scale of the recorded players, None when there are none."""
+        traces = self._traces
+        return traces[0].time_scale if traces else None
+
+    def action_speed(self, factor: float) -> None:
+        """Plays recordings `1 / factor` times as fast (from the next move on)."""
+        for player in self._traces:
+            player.time_scale = min(MAX_TIME_SCALE, max(MIN_TIME_SCALE, player.time_scale * factor))
+        self._update_status()
+
+    # -- copying ------------------------------------------------------------------------------
+
+    def action_copy(self, what: str) -> None:
+        """Copies the position (FEN) or the game so far (PGN) to the clipboard."""
+        state = self.state if self.viewing is None else self.state_at(self.viewing) or self.state
+        if what == "fen":
+            text = state.position()
+        else:
+            names = [s.actor.spec or s.actor.name for s in self.match.seats]
+            result = self.finished.result if self.finished is not None else "*"
+            text = pgn_of(self.state.start_fen, self.state.path, names[0], names[1], result)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"{what.upper()} copied to the clipboard", timeout=3)
 
     def action_flip(self) -> None:
         board = self.query_one(Board)
@@ -449,8 +644,13 @@ class LiveScreen(ArenaScreen):
         left.move_child(bottom, after=board)
 
     def action_toggle_panel(self, name: str) -> None:
-        widget: Widget = self.query_one(PANELS[name])
-        widget.display = not widget.display
+        if self.tabbed and name in ("latency", "log") and name != self.active_tab:
+            # Tabs: the key brings its panel to the front rather than hiding it.
+            self.active_tab = name
+            self.hidden_panels.discard(name)
+        else:
+            self.hidden_panels ^= {name}
+        self._fit()
 
     # -- the human seat -----------------------------------------------------------------------
 
@@ -474,7 +674,8 @@ class LiveScreen(ArenaScreen):
 
     @on(MoveInput.MoveEntered)
     def _move_entered(self, event: MoveInput.MoveEntered) -> None:
-        self._submit(event.text)
+        # The move as read (any letter case), so `nc3` plays Nc3.
+        self._submit(event.move)
 
     @on(Board.MoveSelected)
     def _move_selected(self, event: Board.MoveSelected) -> None:

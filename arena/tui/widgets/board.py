@@ -33,7 +33,7 @@ HOLLOW_GLYPHS = {
     chess.QUEEN: "♕",
     chess.KING: "♔",
 }
-SQUARE_SIZES = ((7, 3), (5, 2), (3, 1))
+SQUARE_SIZES = ((9, 4), (7, 3), (5, 2), (3, 1))
 """Square sizes (columns, rows) from the largest; the board uses the largest that fits."""
 RANK_GUTTER = 2
 

@@ -36,6 +36,7 @@ class LatencyTable(Widget):
         "latency--hit",
         "latency--total",
         "latency--dim",
+        "latency--miss",
     }
 
     def __init__(self, totals: LatencyTotals, *, id: str | None = None) -> None:
@@ -65,16 +66,19 @@ class LatencyTable(Widget):
         text.append("\n")
         stats = totals.stats
         rate = 100 * stats.hit_rate if stats.speculated_plies else None
+        total = self._style("total")
         text.append(
-            f"without speculation {seconds(stats.sequential_s)} · took {seconds(stats.wall_s)}"
-            f" · {saving(stats.saved_s, stats.saved_pct)}",
-            self._style("total"),
+            f"took {seconds(stats.wall_s)} · without speculation {seconds(stats.sequential_s)}",
+            total,
         )
         text.append("\n")
         text.append(
-            f"guessed {stats.predicted_plies}/{stats.speculated_plies} ({percent(rate)}) · "
+            saving(stats.saved_s, stats.saved_pct),
+            self._style("hit" if stats.saved_s >= 0 else "miss") + total,
+        )
+        text.append(
+            f" · guessed {stats.predicted_plies}/{stats.speculated_plies} ({percent(rate)}) · "
             f"instant {stats.adopted_plies}",
-            self._style("total"),
         )
         return text
 

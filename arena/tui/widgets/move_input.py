@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import chess
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,9 +16,50 @@ from textual.widgets import Input, Label
 
 from arena.games.chess import ChessState
 
+PIECE_LETTERS = "nbrqk"
+
+
+def read_move(state: ChessState, text: str) -> str | None:
+    """A legal move (UCI) from what a person typed, in SAN or UCI, whatever the letter case:
+    `nc3` is Nc3, `o-o` castles, `e8=q` promotes. A lower-case `b` is a pawn's file first
+    (`bxc3`), the bishop only if no pawn move reads so."""
+    text = text.strip()
+    if not text:
+        return None
+    candidates = [text]
+    if text[0] in PIECE_LETTERS:
+        candidates.append(text[0].upper() + text[1:])
+    candidates = [c.replace("o-o", "O-O").replace("O-o", "O-O") for c in candidates]
+    candidates += [c[:-1] + c[-1].upper() for c in candidates if "=" in c]
+    for candidate in candidates:
+        move = state.parse_move(candidate)
+        if move is not None:
+            return move
+    return None
+
+
+def promotion_hint(state: ChessState, text: str) -> str | None:
+    """For a pawn move to the last rank typed without its piece (`a8`, `a7a8`), how to write it."""
+    token = text.strip().lower()
+    board = state.board
+    promotions = [m for m in board.legal_moves if m.promotion is not None]
+    for move in promotions:
+        uci = move.uci()
+        if token in (uci[:4], chess.square_name(move.to_square)) or (
+            "x" in token and token.endswith(chess.square_name(move.to_square))
+        ):
+            san = board.san(chess.Move(move.from_square, move.to_square, chess.QUEEN))
+            return f"promotion needs a piece: {san} (or =R, =B, =N; UCI {uci[:4]}q)"
+    return None
+
+
+def san_order(san: str) -> tuple[bool, str]:
+    """Completion order: queen promotions before the under-promotions, then alphabetical."""
+    return ("=" in san and "=Q" not in san, san)
+
 
 class LegalMove(Validator):
-    """Accepts a legal move of `state` in SAN or UCI."""
+    """Accepts a legal move of `state` in SAN or UCI (any letter case)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -28,8 +70,9 @@ class LegalMove(Validator):
             return self.failure("not your move")
         if not value.strip():
             return self.failure("type a move, e.g. e4 or Nf3 (or e2e4)")
-        if self.state.parse_move(value) is None:
-            return self.failure(f"illegal move: {value.strip()}")
+        if read_move(self.state, value) is None:
+            hint = promotion_hint(self.state, value)
+            return self.failure(hint or f"illegal move: {value.strip()}")
         return self.success()
 
 
@@ -91,8 +134,8 @@ class MoveInput(Vertical):
         self._validator.state = state
         entry = self.query_one(Input)
         board = state.board
-        sans = sorted(board.san(m) for m in board.legal_moves)
-        entry.suggester = SuggestFromList(sans, case_sensitive=True)
+        sans = sorted((board.san(m) for m in board.legal_moves), key=san_order)
+        entry.suggester = SuggestFromList(sans, case_sensitive=False)
         entry.disabled = False
         entry.value = ""
         entry.focus()
@@ -110,6 +153,13 @@ class MoveInput(Vertical):
         label.set_class(bool(message), "-error")
         label.display = bool(message)
 
+    @on(Input.Changed, "#move-entry")
+    def _typing(self, event: Input.Changed) -> None:
+        # An old error goes away once the person types again.
+        event.stop()
+        if self.query_one(Label).display:
+            self.set_error("")
+
     @on(Input.Submitted, "#move-entry")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -120,7 +170,7 @@ class MoveInput(Vertical):
         if result is not None and not result.is_valid:
             self.set_error("; ".join(result.failure_descriptions))
             return
-        move = state.parse_move(event.value)
+        move = read_move(state, event.value)
         if move is None:
             self.set_error(f"illegal move: {event.value.strip()}")
             return

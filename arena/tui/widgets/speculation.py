@@ -34,7 +34,7 @@ def probability_bar(p: float, width: int = BAR_WIDTH) -> str:
 
 
 def _line() -> Text:
-    return Text(no_wrap=True, overflow="ellipsis", end="")
+    return Text(no_wrap=True, overflow="ellipsis")
 
 
 def _row(view: PlyView, row: GuessRow, style: StyleOf, bar: int) -> Text:
@@ -81,13 +81,13 @@ def guess_lines(view: PlyView, style: StyleOf, *, bar: int = BAR_WIDTH) -> list[
         lines.append(_row(view, row, style, bar))
         lines.extend(_deep_rows(view, row, style))
     if not view.rows:
-        lines.append(Text(" no guess in time", style("dim"), no_wrap=True, end=""))
+        lines.append(Text(" no guess in time", style("dim"), no_wrap=True, overflow="ellipsis"))
     return lines
 
 
 def sentence_line(view: PlyView, style: StyleOf) -> Text:
     """The plain-words outcome of a played ply (wraps rather than losing its end)."""
-    text = Text(end="")
+    text = Text()
     hit = view.hit is not None
     text.append("✓ " if hit else "✗ ", style("hit" if hit else "miss"))
     text.append(view.sentence())
