@@ -71,6 +71,7 @@ _SEED = _ranged(int, 0, 2**63 - 1)
 _K = _ranged(int, 1, 50)
 _PROBABILITY = _ranged(float, 0.0, 1.0)
 _TIME_SCALE = _ranged(float, 0.0, MAX_TIME_SCALE)
+_OVERHEAD = _ranged(float, 0.0, 10_000.0)
 
 
 def _k_list(text: str) -> list[int]:
@@ -100,6 +101,12 @@ def _policy_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--cost-aware", action="store_true", help="start a branch only if worth it")
     g.add_argument(
+        "--max-overhead",
+        type=_OVERHEAD,
+        default=P.max_overhead_pct,
+        help="token budget: keep wasted tokens under this %% of committed tokens",
+    )
+    g.add_argument(
         "--price-per-hour", type=_ranged(float, 0, 1e6), default=P.price_per_hour,
         help="$ value of an hour waited",
     )  # fmt: skip
@@ -121,9 +128,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     play = sub.add_parser("play", help="play a match (TUI unless --headless)")
-    play.add_argument("--white", help="White's player spec or profile")
-    play.add_argument("--black", help="Black's player spec or profile")
-    play.add_argument("--fen", help="start position (FEN)")
+    play.add_argument("--white", help="White's player spec or profile (the first player)")
+    play.add_argument("--black", help="Black's player spec or profile (the second player)")
+    play.add_argument(
+        "--game", default="chess", help="chess (default) or an OpenSpiel game: see `arena games`"
+    )
+    play.add_argument("--fen", help="start position (FEN; a position string for other games)")
     play.add_argument("--max-plies", type=_PLIES, help="stop after this many plies")
     play.add_argument("--seed", type=_SEED, default=0, help="seed for random players")
     play.add_argument("--db", help=f"SQLite database (default ${config.DB}, else {_default_db()})")
@@ -156,6 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "profiles", help=f"list player profiles (shipped, and yours in {_user_profiles()})"
     )
+    games = sub.add_parser("games", help="list the playable games and their players")
+    games.add_argument("--json", action="store_true")
 
     bench = sub.add_parser("bench", help="benchmarks")
     bench_sub = bench.add_subparsers(dest="bench_command", parser_class=_Parser)
@@ -173,6 +185,14 @@ def _parser() -> argparse.ArgumentParser:
     spec.add_argument("--time-scale", type=_TIME_SCALE, default=0.001, help="latency scale")
     spec.add_argument("--depth", type=int, default=1, choices=(1, 2), help="speculation depth")
     spec.add_argument("--min-prob", type=_PROBABILITY, default=0.0, help="skip guesses below this")
+    spec.add_argument(
+        "--max-overhead", type=_OVERHEAD, default=None, help="token budget: wasted/committed, %%"
+    )
+    spec.add_argument(
+        "--frontier",
+        action="store_true",
+        help="run a grid of k, budgets and depths and mark the Pareto front",
+    )
     spec.add_argument("--json", action="store_true")
     _bench_store_args(bench_sub)
     _bench_tournament_args(bench_sub)
@@ -195,7 +215,7 @@ def _bench_store_args(bench_sub: Any) -> None:
     store.add_argument("--player", default="random", help="both sides of the games in flight")
     store.add_argument("--speculator", help="speculator of the games in flight (default none)")
     store.add_argument("--max-plies", type=_PLIES, default=200, help="plies per game in flight")
-    store.add_argument("--time-scale", type=_TIME_SCALE, default=0.01, help="trace latency scale")
+    store.add_argument("--time-scale", type=_TIME_SCALE, default=0.001, help="trace latency scale")
     store.add_argument("--no-long-game", action="store_true", help="only the games in flight")
     store.add_argument("--dir", help="folder for the benchmark's databases (default: temp)")
     store.add_argument("--json", action="store_true")
@@ -275,6 +295,8 @@ async def _dispatch(command: str, args: argparse.Namespace) -> int:
         return await _export(args)
     if command == "profiles":
         return _profiles()
+    if command == "games":
+        return _games(args)
     if command == "bench":
         return await _bench(args)
     if command == "tournament":
@@ -291,13 +313,19 @@ def _user_profiles() -> str:
 
 
 def _plan_from_args(args: argparse.Namespace) -> tuple[MatchPlan, str | None]:
+    from arena.games import load_game
+
     note = None
     white, black = args.white, args.black
+    game = load_game(args.game)
+    if (white is None or black is None) and not game.is_chess:
+        white, black = white or "mcts", black or "mcts"
+        note = f"{game.title}: MCTS plays both sides unless --white/--black say otherwise"
     if white is None or black is None:
         default_white, default_black, note = default_players()
         white = white or default_white
         black = black or default_black
-    shared = args.speculator or DEFAULT_SPECULATOR
+    shared = args.speculator or game.default_speculator
     if args.k < 1:
         raise ArenaError("--k must be at least 1")
     policy = SpeculationPolicy(
@@ -308,6 +336,7 @@ def _plan_from_args(args: argparse.Namespace) -> tuple[MatchPlan, str | None]:
         cost_aware=args.cost_aware,
         price_per_hour=args.price_per_hour,
         depth=args.depth,
+        max_overhead_pct=args.max_overhead,
     )
     plan = MatchPlan(
         white=white,
@@ -319,6 +348,7 @@ def _plan_from_args(args: argparse.Namespace) -> tuple[MatchPlan, str | None]:
         seed=args.seed,
         time_scale=args.time_scale,
         policy=policy,
+        game=game.spec,
     )
     return plan, note
 
@@ -529,6 +559,25 @@ def _profiles() -> int:
     return EXIT_OK
 
 
+def _games(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from arena.specs import game_catalog
+
+    entries = game_catalog()
+    if args.json:
+        print(json.dumps([asdict(entry) for entry in entries]))
+        return EXIT_OK
+    for entry in entries:
+        print(f"{entry.spec:<22} {entry.title:<26} players: {', '.join(entry.players)}")
+    print(
+        "play one: arena play --game connect_four --white mcts --black random; "
+        "parameters: --game go:board_size=9",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 async def _bench(args: argparse.Namespace) -> int:
     if args.bench_command == "store":
         from arena.bench_store import run_store_bench
@@ -556,11 +605,21 @@ async def _bench(args: argparse.Namespace) -> int:
     from arena.specs import trace_file
 
     ks: list[int] = args.k
-    policy = SpeculationPolicy(depth=args.depth, min_probability=args.min_prob)
+    from arena.bench import FRONTIER_KS, FRONTIER_VARIANTS
+
+    policy = SpeculationPolicy(
+        depth=args.depth, min_probability=args.min_prob, max_overhead_pct=args.max_overhead
+    )
     specs = args.speculator or ["stockfish", "trace-guesses"]
     traces = [str(trace_file(t)) for t in args.trace or data.trace_names()]
     result = await run_speculation_bench(
-        traces, specs, ks, args.time_scale, policy, progress=_stderr_line
+        traces,
+        specs,
+        list(FRONTIER_KS) if args.frontier else ks,
+        args.time_scale,
+        policy,
+        progress=_stderr_line,
+        variants=FRONTIER_VARIANTS if args.frontier else None,
     )
     if args.json:
         print(json.dumps(result.as_json()))

@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from arena.core.actor import Actor, Attempt, Decision, Guess, Speculator, Usage, clean_guesses
 from arena.core.branches import Branch, BranchTable
+from arena.core.budget import Calibrator, SideHistory, TokenBudget, expected_waste_tokens
 from arena.core.clock import ActiveClock, Clock
 from arena.core.errors import ArenaError
 from arena.core.events import (
@@ -122,10 +122,15 @@ class Match:
         self._t0: float | None = None
         self._guesses: dict[int, tuple[Guess, ...]] = {}
         self._depth2_this_turn = 0
-        self._decision_times: tuple[list[float], list[float]] = ([], [])
+        self._sides = (SideHistory(), SideHistory())
+        """Each side's decision times and tokens so far (history included)."""
+        self._calibrators = (Calibrator(), Calibrator())
+        """What each side's speculator's stated probabilities have meant in this match."""
+        self._budget = (
+            TokenBudget(policy.max_overhead_pct) if policy.max_overhead_pct is not None else None
+        )
         for record in history:
-            if not record.by_person:
-                self._decision_times[record.side].append(record.decision_s)
+            self._learn(record)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started: list[Actor | Speculator] = []
         self._opened = False
@@ -183,8 +188,49 @@ class Match:
     # -- speculation --------------------------------------------------------------------------
 
     def _expected_decision_s(self, side: Side) -> float:
-        times = self._decision_times[side]
-        return statistics.median(times) if times else 1.0
+        return self._sides[side].median_s(1.0)
+
+    def _learn(self, record: PlyRecord) -> None:
+        """What a committed ply teaches the policy: times, tokens, calibration, the budget."""
+        if not record.by_person:
+            self._sides[record.side].add(record.decision_s, record.usage.tokens)
+        if record.speculated and record.guesses:
+            self._calibrators[1 - record.side].observe(
+                [g.probability for g in record.guesses],
+                None if record.rank is None else record.rank - 1,
+            )
+        if self._budget is not None:
+            self._budget.settle(
+                record.usage.tokens, record.wasted_usage.tokens + record.speculator_usage.tokens
+            )
+
+    def _expected_waste(self, waiter: Side, mover: Side, p: float) -> float | None:
+        """Tokens a branch of `waiter` is expected to waste, None while nothing is known of
+        what the waiter's calls cost."""
+        tokens = self._sides[waiter].median_tokens()
+        if tokens is None:
+            tokens = self._sides[mover].median_tokens()
+        if tokens is None:
+            return None
+        return expected_waste_tokens(
+            p, tokens, self._expected_decision_s(waiter), self._expected_decision_s(mover)
+        )
+
+    def _fits_budget(self, waiter: Side, mover: Side, p: float, rank: int) -> bool:
+        """The budget policy's verdict on a branch of calibrated probability `p` (reserving its
+        expected waste when it fits). Without a budget every branch fits."""
+        budget = self._budget
+        if budget is None:
+            return True
+        waste = self._expected_waste(waiter, mover, p)
+        if waste is None:
+            # Nothing known yet of what a call costs: the top guess only.
+            return rank == 1
+        commit = sum(self._sides[s].median_tokens() or 0.0 for s in (waiter, mover))
+        if not budget.allows(waste, commit):
+            return False
+        budget.spend(waste)
+        return True
 
     async def _speculate(self, state: GameState) -> None:
         """On the waiting side's behalf: guess the mover's move, start replies to the guesses."""
@@ -211,6 +257,7 @@ class Match:
         # A reply can save at most the shorter of the two thinking times.
         saving = min(self._expected_decision_s(mover), self._expected_decision_s(waiter))
         cost = self.seats[waiter].actor.expected_cost_usd()
+        calibrated = self._calibrators[waiter]
         for rank, guess in enumerate(guesses, 1):
             if self.branches.in_flight() >= self.policy.max_in_flight or not self.branches.has_room(
                 waiter
@@ -221,6 +268,8 @@ class Match:
             child = state.apply(guess.move)
             if child.outcome() is not None or (waiter, child) in self.branches:
                 continue
+            if not self._fits_budget(waiter, mover, calibrated(guess.probability), rank):
+                break
             self.branches.start(
                 waiter,
                 child,
@@ -235,7 +284,7 @@ class Match:
             top = guesses[0]
             child = state.apply(top.move)
             if child.outcome() is None:
-                await self._speculate_depth2(child, top.probability)
+                await self._speculate_depth2(child, calibrated(top.probability))
 
     async def _speculate_depth2(self, child: GameState, p1: float) -> None:
         """Pre-thinks the mover's answer to the waiter's most likely reply at `child`."""
@@ -256,13 +305,19 @@ class Match:
             return
         reply = replies[0]
         grandchild = child.apply(reply.move)
-        p = p1 * reply.probability
+        p = p1 * self._calibrators[mover](reply.probability)
         saving = self._expected_decision_s(mover)
         if grandchild.outcome() is not None or not self.policy.worth(
             p, saving, self.seats[mover].actor.expected_cost_usd()
         ):
             return
         if (mover, grandchild) in self.branches:
+            return
+        # Under a budget, depth 2 only where the two guesses concentrate the probability mass;
+        # its call runs until the reply after next, so all of it is at stake.
+        if self._budget is not None and (
+            p < self.policy.depth2_min_probability or not self._fits_budget(mover, mover, p, rank=2)
+        ):
             return
         self._depth2_this_turn += 1
         self.branches.start(
@@ -466,8 +521,6 @@ class Match:
         speculated = state.ply in self._guesses
         guesses = self._guesses.pop(state.ply, ())
         rank = next((i for i, g in enumerate(guesses, 1) if g.move == move), None)
-        if not actor.person:
-            self._decision_times[mover].append(decision_s)
         record = PlyRecord(
             ply=state.ply,
             side=mover,
@@ -496,6 +549,7 @@ class Match:
         )
         self.state = new_state
         self.records.append(record)
+        self._learn(record)
         await self._emit(
             MoveCommitted(match_id=self.match_id, t=self._now(), record=record), durable=True
         )

@@ -24,6 +24,12 @@ class SpeculationPolicy:
     """2 also pre-thinks the mover's answer to the speculated reply (budgeted)."""
     depth2_budget: int = 1
     """Depth-2 branches per ply."""
+    max_overhead_pct: float | None = None
+    """Token budget: keep wasted tokens (unused branches, speculators' calls) at or under this
+    percent of committed tokens, choosing branches by calibrated probability (None: no budget;
+    see arena.core.budget)."""
+    depth2_min_probability: float = 0.25
+    """Under a budget, the calibrated probability a two-move line needs for a depth-2 branch."""
 
     def worth(self, probability: float, expected_saving_s: float, expected_cost_usd: float) -> bool:
         if probability < self.min_probability:
