@@ -17,7 +17,7 @@ import chess
 import chess.engine
 
 from arena import config
-from arena.core.errors import ArenaError, EngineError
+from arena.core.errors import ArenaError, EngineError, EngineNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENGINES_DIR = PROJECT_ROOT / "engines"
@@ -49,14 +49,14 @@ def find_stockfish(explicit: str | None = None) -> str:
         found = shutil.which(explicit)
         if found:
             return found
-        raise EngineError(f"engine binary not found: {explicit}")
+        raise EngineNotFoundError(f"engine binary not found: {explicit}")
     candidates: list[str | None] = [env]
     candidates += [str(p) for p in sorted(ENGINES_DIR.glob("stockfish*")) if p.is_file()]
     candidates += [shutil.which("stockfish"), str(DEBIAN_STOCKFISH)]
     for cand in candidates:
         if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
             return cand
-    raise ArenaError(
+    raise EngineNotFoundError(
         "Stockfish not found: install it (apt-get install stockfish) "
         "or set ARENA_STOCKFISH=/path/to/stockfish"
     )

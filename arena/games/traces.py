@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import chess
 
-from arena.core.errors import ArenaError
+from arena.core.errors import TraceError
 
 MAX_LATENCY_S: Final = 86_400.0
 """The longest recorded decision a trace may hold: a day."""
@@ -30,7 +30,7 @@ MAX_TIME_SCALE: Final = 100.0
 def check_time_scale(value: float) -> float:
     """`value` if it is a usable time scale (0..MAX_TIME_SCALE), else an `ArenaError`."""
     if not (math.isfinite(value) and 0 <= value <= MAX_TIME_SCALE):
-        raise ArenaError(f"the time scale must be 0..{MAX_TIME_SCALE:g}, not {value}")
+        raise TraceError(f"the time scale must be 0..{MAX_TIME_SCALE:g}, not {value}")
     return value
 
 
@@ -145,12 +145,12 @@ def load_trace(path: str | Path) -> Trace:
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise ArenaError(f"cannot read trace {path}: {exc.strerror}") from None
+        raise TraceError(f"cannot read trace {path}: {exc.strerror}") from None
     try:
         lines = raw.decode("utf-8").splitlines()
     except UnicodeDecodeError as exc:
         where = raw[: exc.start].count(b"\n") + 1
-        raise ArenaError(f"{path}:{where}: not UTF-8 text (a trace is JSON lines)") from None
+        raise TraceError(f"{path}:{where}: not UTF-8 text (a trace is JSON lines)") from None
     plies: list[TracePly] = []
     game = ""
     for n, line in enumerate(lines, 1):
@@ -160,14 +160,14 @@ def load_trace(path: str | Path) -> Trace:
             obj = json.loads(line, parse_constant=_no_constant)
             rec = _ply(obj)
         except KeyError as exc:
-            raise ArenaError(f"{path}:{n}: not a trace line (no {exc})") from None
+            raise TraceError(f"{path}:{n}: not a trace line (no {exc})") from None
         except (ValueError, TypeError, RecursionError) as exc:
-            raise ArenaError(f"{path}:{n}: not a trace line ({_short(str(exc))})") from None
+            raise TraceError(f"{path}:{n}: not a trace line ({_short(str(exc))})") from None
         if rec.ply != len(plies):
-            raise ArenaError(f"{path}:{n}: expected ply {len(plies)}, found {rec.ply}")
+            raise TraceError(f"{path}:{n}: expected ply {len(plies)}, found {rec.ply}")
         if not plies:
             game = str(obj.get("game", p.stem))
         plies.append(rec)
     if not plies:
-        raise ArenaError(f"{path}: empty trace")
+        raise TraceError(f"{path}: empty trace")
     return Trace(game=game, path=str(p), plies=tuple(plies))

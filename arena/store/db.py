@@ -35,7 +35,7 @@ from typing import Any, Final, Self
 import aiosqlite
 
 from arena.core.actor import Attempt, Guess, Usage
-from arena.core.errors import ArenaError
+from arena.core.errors import StoreError as StoreError  # re-exported: arena.store.StoreError
 from arena.core.events import (
     BranchAdopted,
     BranchCancelled,
@@ -231,10 +231,6 @@ LEASE_HEARTBEAT_S: Final = 15.0
 """How often a process renews the leases it holds."""
 LEASE_STALE_S: Final = 120.0
 """A lease not renewed for this long belongs to a process that is gone (or stuck)."""
-
-
-class StoreError(ArenaError):
-    """The replay database cannot be used as asked."""
 
 
 class MatchBusyError(StoreError):
