@@ -94,6 +94,9 @@ class BucketStats:
 class ProviderLimiter:
     """The gate every provider call passes (see the module docstring)."""
 
+    window_s: float = 60.0
+    """The per-minute window (shorter in tests)."""
+
     def __init__(
         self,
         limits: Sequence[ProviderLimit] = (),
@@ -150,12 +153,12 @@ class ProviderLimiter:
                     continue
                 if bucket.per_minute is None:
                     return
-                while bucket.starts and bucket.starts[0] <= now - 60.0:
+                while bucket.starts and bucket.starts[0] <= now - self.window_s:
                     bucket.starts.popleft()
                 if len(bucket.starts) < bucket.per_minute:
                     bucket.starts.append(now)
                     return
-                await asyncio.sleep(bucket.starts[0] + 60.0 - now)
+                await asyncio.sleep(bucket.starts[0] + self.window_s - now)
 
     def throttled(self, provider: Provider, seconds: float) -> None:
         """The endpoint answered 429: nobody sends to it for `seconds`."""

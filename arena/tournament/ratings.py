@@ -442,7 +442,7 @@ class Sprt:
             raise ValueError(f"takes numbers elo0,elo1[,alpha,beta], not {text!r}") from None
         if not all(math.isfinite(v) for v in values):
             raise ValueError(f"takes finite numbers, not {text!r}")
-        sprt = cls(*values[:2]) if len(values) == 2 else cls(*values)
+        sprt = cls(**dict(zip(("elo0", "elo1", "alpha", "beta"), values, strict=False)))
         if sprt.elo1 <= sprt.elo0:
             raise ValueError("elo1 must be above elo0")
         if not (0 < sprt.alpha < 0.5 and 0 < sprt.beta < 0.5):
