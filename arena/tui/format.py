@@ -138,3 +138,10 @@ def pgn_of(start_fen: str, moves: Sequence[str], white: str, black: str, result:
     game.headers["Result"] = result
     game.headers["Event"] = "arena"
     return str(game) + "\n"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 ply`, `2 plies`, `0 moves`."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {plural or ('plies' if noun == 'ply' else noun + 's')}"

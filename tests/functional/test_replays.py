@@ -64,10 +64,10 @@ async def test_replay_steps_through_plies_with_predictions(tmp_path: Path) -> No
         moves = to_uci(SCHOLAR)
         # It opens at the start, with the match's summary in view.
         assert screen.position == 0 and board.fen == chess.STARTING_FEN
-        assert "Start position" in str(screen.query_one(PlyDetail).render())
+        assert "Start position" in screen.query_one(PlyDetail).plain
         await pilot.press("right")
         assert screen.position == 1 and board.last_move == moves[0]
-        detail = str(screen.query_one(PlyDetail).render())
+        detail = screen.query_one(PlyDetail).plain
         # Ply 1: Black guessed e4 (hit) and d4 (miss), and pre-thought replies to both.
         assert "White played e4" in detail
         assert "Black guessed White's move" in detail and "hit" in detail and "miss" in detail

@@ -33,6 +33,7 @@ from arena.players.human import HumanPlayer, IllegalMoveError
 from arena.players.trace import TracePlayer
 from arena.tui.format import (
     board_at,
+    count,
     percent,
     pgn_of,
     san,
@@ -44,7 +45,7 @@ from arena.tui.format import (
 )
 from arena.tui.screens.base import ArenaScreen
 from arena.tui.screens.dialogs import ConfirmScreen
-from arena.tui.widgets.board import RANK_GUTTER, SQUARE_SIZES, Board
+from arena.tui.widgets.board import Board, board_fit
 from arena.tui.widgets.latency import LatencyPanel
 from arena.tui.widgets.log import EventLog
 from arena.tui.widgets.move_input import MoveInput
@@ -79,7 +80,7 @@ class LiveScreen(ArenaScreen):
         Binding("space,p", "toggle_pause", "Pause"),
         Binding("left", "step(-1)", "Back a move"),
         Binding("right", "step(1)", "Forward", show=False),
-        Binding("end", "follow", "Live", show=False),
+        Binding("end", "follow", "Back to live"),
         Binding("f", "flip", "Flip"),
         Binding("s", "toggle_panel('speculation')", "Guesses", show=False),
         Binding("t", "toggle_panel('latency')", "Timing", show=False),
@@ -237,14 +238,10 @@ class LiveScreen(ArenaScreen):
         room = height - 2 - note - 6 - result - entry - moves
         right = [p for p in ("speculation", "latency", "log") if p not in self.hidden_panels]
         right_min = RIGHT_MIN_WIDTH if right else 0
-        cols, rows = SQUARE_SIZES[-1]
-        for cols, rows in SQUARE_SIZES:
-            if 8 * rows + 1 <= room and RANK_GUTTER + 8 * cols + 2 <= width - right_min:
-                break
-        board = self.query_one(Board)
-        board.styles.height = 8 * rows + 1
+        board_width, board_height = board_fit(width - right_min, room)
+        self.query_one(Board).styles.height = board_height
         left = self.query_one("#left")
-        left.styles.width = "1fr" if not right else max(30, RANK_GUTTER + 8 * cols + 2)
+        left.styles.width = "1fr" if not right else max(30, board_width)
         self.query_one("#right").display = bool(right)
         # Timing and events stacked when both fit under the guesses, else tabs.
         tabbed = height - 3 - note - SPECULATION_ROWS < LATENCY_ROWS + LOG_ROWS
@@ -320,7 +317,8 @@ class LiveScreen(ArenaScreen):
                 [hits.get(first + i, False) for i in range(len(self.state.san_history))],
             )
             self.query_one(LatencyPanel).load(event.history)
-            self._log(event, f"resumed at ply {event.ply} with {len(event.history)} saved plies")
+            saved = count(len(event.history), "saved ply", "saved plies")
+            self._log(event, f"resumed at ply {event.ply} with {saved}")
         for side, spec in enumerate(event.speculators):
             if spec:
                 self._log(event, f"{side_name(side)} guesses with {spec}")
@@ -452,7 +450,7 @@ class LiveScreen(ArenaScreen):
         self.query_one(LatencyPanel).finish(event.stats)
         stats = event.stats
         summary = (
-            f"{event.result} · {event.termination} · {stats.plies} plies · "
+            f"{event.result} · {event.termination} · {count(stats.plies, 'ply')} · "
             f"{saving(stats.saved_s, stats.saved_pct)} · hit rate {percent(100 * stats.hit_rate)}"
         )
         result = self.query_one("#result", Static)
@@ -513,7 +511,7 @@ class LiveScreen(ArenaScreen):
             state = "▶ live"
         ply = f"ply {self.state.ply}"
         if self.viewing is not None:
-            ply = f"viewing ply {self.viewing}/{self.state.ply} (end: live)"
+            ply = f"viewing ply {self.viewing}/{self.state.ply}"
         speed = ""
         scale = self.time_scale
         if scale is not None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import chess
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,9 +18,10 @@ from textual.worker import Worker
 from arena.core.errors import ArenaError
 from arena.games.chess import ChessState
 from arena.store import BranchRow, MatchRow, PlyRow, export_pgn
+from arena.tui.format import short_name
 from arena.tui.screens.base import ArenaScreen
 from arena.tui.speculation_model import SavedBranch, SpeculationModel
-from arena.tui.widgets.board import Board
+from arena.tui.widgets.board import Board, board_fit
 from arena.tui.widgets.moves import MoveList
 from arena.tui.widgets.ply_detail import PlyDetail
 
@@ -158,9 +160,18 @@ class ReplayScreen(ArenaScreen):
         self.query_one(PlyDetail).show(self.match, ply, view)
         m = self.match
         result = f"{m.result} {m.termination or ''}".strip() if m.result else m.status
-        self.query_one("#status", Static).update(
-            f" {m.white_spec} vs {m.black_spec} · {result} · ply {n}/{len(self.plies)}"
+        status = Text(no_wrap=True, overflow="ellipsis")
+        status.append(
+            f" {result} · ply {n}/{len(self.plies)} · {short_name(m.white_spec)} vs "
+            f"{short_name(m.black_spec)} · match {m.id}"
         )
+        self.query_one("#status", Static).update(status)
+
+    def on_resize(self) -> None:
+        width, height = self.size
+        board_width, board_height = board_fit(width - 48, height - 2 - 5)
+        self.query_one(Board).styles.height = board_height
+        self.query_one("#replay-left").styles.width = max(30, board_width)
 
     def action_step(self, delta: int) -> None:
         self.position = max(0, min(len(self.plies), self.position + delta))

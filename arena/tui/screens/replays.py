@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker
 
-from arena.store import MatchRow
+from arena.store import MatchRow, MatchStatus
 from arena.tui.screens.base import ArenaScreen
 from arena.tui.screens.replay import ReplayScreen
 from arena.tui.widgets.matches import MatchTable
@@ -54,6 +54,8 @@ class ReplaysScreen(ArenaScreen):
         shown = len(table.shown)
         count = f"{total} saved matches" if shown == total else f"{shown} of {total} matches"
         hint = " · enter opens" if total else " · none yet: play one with `arena play`"
+        if any(r.status == MatchStatus.INTERRUPTED for r in self.matches or []):
+            hint += " · ↻ interrupted: continue with `arena resume ID`"
         self.query_one("#status", Static).update(f" {count}{hint}")
 
     def worker_failed(self, worker: Worker[object], message: str) -> None:

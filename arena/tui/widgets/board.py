@@ -38,6 +38,16 @@ SQUARE_SIZES = ((9, 4), (7, 3), (5, 2), (3, 1))
 RANK_GUTTER = 2
 
 
+def board_fit(width: int, height: int) -> tuple[int, int]:
+    """The width and height (cells) of the largest board that fits in `width` x `height`,
+    with a cell of room on each side."""
+    for cols, rows in SQUARE_SIZES:
+        if 8 * rows + 1 <= height and RANK_GUTTER + 8 * cols + 2 <= width:
+            return RANK_GUTTER + 8 * cols + 2, 8 * rows + 1
+    cols, rows = SQUARE_SIZES[-1]
+    return RANK_GUTTER + 8 * cols + 2, 8 * rows + 1
+
+
 class Board(Widget, can_focus=True):
     """A chess board that shows `fen` and, when `interactive`, lets a person pick a move.
 

@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from arena.store import MatchRow, MatchStatus
-from arena.tui.format import cost
+from arena.tui.format import cost, short_name
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ def _date(row: MatchRow) -> str:
 
 def _result(row: MatchRow) -> str:
     if row.status == MatchStatus.INTERRUPTED:
-        return f"interrupted: {row.resume_command}"
+        # The resume command is in the status line and the replay's summary.
+        return "interrupted ↻"
     if row.result is None:
         return row.status
     return f"{row.result} {row.termination or ''}".strip()
@@ -43,20 +44,24 @@ def _saved(row: MatchRow) -> str:
 
 COLUMNS = (
     Column("date", "Date", _date, lambda r: r.created_at),
-    Column("white", "White", lambda r: r.white_spec, lambda r: r.white_spec.lower()),
-    Column("black", "Black", lambda r: r.black_spec, lambda r: r.black_spec.lower()),
     Column("result", "Result", _result, _result),
     Column("plies", "Plies", lambda r: str(r.plies), lambda r: r.plies),
     Column("saved", "Saved", _saved, lambda r: -1.0 if r.saved_pct is None else r.saved_pct),
+    Column("white", "White", lambda r: short_name(r.white_spec), lambda r: r.white_spec.lower()),
+    Column("black", "Black", lambda r: short_name(r.black_spec), lambda r: r.black_spec.lower()),
     Column("cost", "Cost", lambda r: cost(r.cost_usd), lambda r: r.cost_usd or 0.0),
     Column("id", "Id", lambda r: r.id, lambda r: r.id),
 )
+"""The table's columns, what a person looks for first (when, how it ended) on the left."""
+SORT_ROOM = "  "
+"""Room kept after each header for the sort arrow, so it is never cut."""
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 
 
 def matches_filter(row: MatchRow, text: str) -> bool:
     """True if every word of `text` appears in one of the row's cells (case-insensitive)."""
-    haystack = " ".join(c.cell(row) for c in COLUMNS).lower() + f" {row.status}"
+    cells = [c.cell(row) for c in COLUMNS]
+    haystack = " ".join([*cells, row.white_spec, row.black_spec, row.status]).lower()
     return all(word in haystack for word in text.lower().split())
 
 
@@ -91,7 +96,7 @@ class MatchTable(DataTable[str]):
 
     def on_mount(self) -> None:
         for column in COLUMNS:
-            self.add_column(column.label, key=column.key)
+            self.add_column(column.label + SORT_ROOM, key=column.key)
 
     def set_matches(self, rows: list[MatchRow]) -> None:
         self.rows_all = list(rows)
@@ -121,7 +126,9 @@ class MatchTable(DataTable[str]):
         for row in self.shown:
             self.add_row(*(c.cell(row) for c in COLUMNS), key=row.id)
         for column in COLUMNS:
-            arrow = (" ▼" if self.sort_reverse else " ▲") if column.key == self.sort_key else ""
+            arrow = (
+                (" ▼" if self.sort_reverse else " ▲") if column.key == self.sort_key else SORT_ROOM
+            )
             self.columns[ColumnKey(column.key)].label = Text(column.label + arrow)
         if selected is not None and RowKey(selected) in self.rows:
             self.move_cursor(row=self.get_row_index(selected))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.console import Group
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
 from textual.widget import Widget
 
 from arena.store import MatchRow, PlyRow
-from arena.tui.format import percent, saving, seconds, side_name, usage_line
+from arena.tui.format import count, percent, saving, seconds, side_name, usage_line
 from arena.tui.speculation_model import PlyView
 from arena.tui.widgets.speculation import guess_lines, sentence_line
 
@@ -58,15 +59,14 @@ class PlyDetail(Widget):
         if match.black_speculator:
             text.append(f"  (guesses with {match.black_speculator})", self._style("dim"))
         result = f"{match.result} {match.termination or ''}" if match.result else match.status
-        text.append(f"\n\nResult: {result} · {match.plies} plies\n")
+        text.append(f"\n\nResult: {result} · {count(match.plies, 'ply')}\n")
         if match.resume_command:
             text.append(f"continue it with: {match.resume_command}\n", self._style("miss"))
         stats = match.stats
         if stats is not None:
-            thinking = seconds(stats.sequential_s)
-            wall = seconds(stats.wall_s)
             text.append(
-                f"thinking {thinking} · wall {wall} · {saving(stats.saved_s, stats.saved_pct)}\n"
+                f"took {seconds(stats.wall_s)} · without speculation "
+                f"{seconds(stats.sequential_s)} · {saving(stats.saved_s, stats.saved_pct)}\n"
             )
             if stats.speculated_plies:
                 text.append(f"hit rate {percent(100 * stats.hit_rate)}")
@@ -75,7 +75,8 @@ class PlyDetail(Widget):
             text.append("stats unreadable (a damaged row)\n", self._style("dim"))
         text.append("\n→ steps through the plies", self._style("dim"))
 
-    def _ply(self, text: Text, ply: PlyRow) -> None:
+    def _ply(self, text: Text, ply: PlyRow) -> list[Text]:
+        """The ply's head into `text`; the guesses and what came of them as further lines."""
         number = ply.ply + 1
         text.append(f"Ply {number}: {side_name(ply.side)} played {ply.san}", self._style("title"))
         if ply.hit:
@@ -96,28 +97,36 @@ class PlyDetail(Widget):
         if ply.flagged:
             text.append(f"flagged: {ply.flagged}\n", self._style("miss"))
         view = self.view
+        lines: list[Text] = []
         if view is None or not view.rows:
-            text.append(f"\n{side_name(1 - ply.side)} made no guess in time\n", self._style("dim"))
+            text.append(f"\n{side_name(1 - ply.side)} made no guess in time", self._style("dim"))
         else:
-            text.append(f"\n{view.headline()}\n", self._style("title"))
-            for line in guess_lines(view, self._component):
-                text.append_text(line)
-                text.append("\n")
-            text.append_text(sentence_line(view, self._component))
-            text.append("\n")
+            text.append(f"\n{view.headline()}", self._style("title"))
+            lines.extend(guess_lines(view, self._component))
+            lines.append(sentence_line(view, self._component))
         if ply.raw and ply.raw != ply.move:
             raw = " ".join(ply.raw.split())
-            text.append(f"\nraw: {raw[:300]}", self._style("dim"))
+            lines.append(Text(f"\nraw: {raw[:300]}", self._style("dim")))
+        return lines
 
     def _component(self, name: str) -> Style:
         return self.get_component_rich_style(f"speculation--{name}", partial=True)
 
-    def render(self) -> RenderResult:
+    def lines(self) -> list[Text]:
+        """What the view shows: paragraphs that wrap, guess rows that end in `…` when cut."""
         text = Text()
         if self.match is None:
             text.append("loading…", self._style("dim"))
-        elif self.ply is None:
+            return [text]
+        if self.ply is None:
             self._summary(text, self.match)
-        else:
-            self._ply(text, self.ply)
-        return text
+            return [text]
+        return [text, *self._ply(text, self.ply)]
+
+    @property
+    def plain(self) -> str:
+        """The text shown, without styles (tests read it)."""
+        return "\n".join(line.plain for line in self.lines())
+
+    def render(self) -> RenderResult:
+        return Group(*self.lines())
