@@ -184,7 +184,13 @@ async def _run(
     sampler = asyncio.ensure_future(_ticker(stop, lags))
     started = time.monotonic()
     try:
-        await asyncio.gather(*(one(n) for n in range(games)))
+        tasks = []
+        for n in range(games):
+            tasks.append(asyncio.ensure_future(one(n)))
+            # One game's set-up (specs, traces, the match row) at a time: started all in one
+            # loop pass they would stall the loop for the sum of their set-ups.
+            await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
     finally:
         wall = time.monotonic() - started
         stop.set()

@@ -339,14 +339,20 @@ class Pentanomial:
         return elo(mean), elo(mean - Z95 * error), elo(mean + Z95 * error)
 
 
-def pentanomials(games: Iterable[ScoredGame]) -> list[Pentanomial]:
-    """One `Pentanomial` per pair of players (the first-met player's view), from the games that
-    share a `pair` key; W/D/L count every game between the two."""
+def pentanomials(games: Iterable[ScoredGame], players: Sequence[str] = ()) -> list[Pentanomial]:
+    """One `Pentanomial` per pair of players, from the games that share a `pair` key, seen by
+    the player listed first in `players` (else the first met); W/D/L count every game between
+    the two."""
+    rank = {name: i for i, name in enumerate(players)}
     by_pair: dict[str, list[ScoredGame]] = {}
     wdl: dict[tuple[str, str], list[int]] = {}
     order: list[tuple[str, str]] = []
     for g in games:
-        key = (g.white, g.black) if (g.black, g.white) not in wdl else (g.black, g.white)
+        if g.white in rank and g.black in rank:
+            leader = g.white if rank[g.white] < rank[g.black] else g.black
+            key = (leader, g.black if leader == g.white else g.white)
+        else:
+            key = (g.white, g.black) if (g.black, g.white) not in wdl else (g.black, g.white)
         if key not in wdl:
             wdl[key] = [0, 0, 0]
             order.append(key)
@@ -604,7 +610,7 @@ def standings(
     return Table(
         standings=tuple(rows),
         crosstable=crosstable,
-        pairs=tuple(pentanomials(games)),
+        pairs=tuple(pentanomials(games, names)),
         fit=fit,
         rated_games=len(rated),
     )

@@ -290,8 +290,12 @@ class Tournament:
         except BaseException:
             await self._settle()
             raise
-        if self._stopping and not session.stopped_by and queue:
-            session.stopped_by = "interrupted"
+        if self._stopping and not session.stopped_by:
+            results = await load_results(self.store, self.id)
+            rounds = max((r.game.round for r in results), default=0)
+            unpaired = config.format == "swiss" and rounds < config.swiss_rounds
+            if unpaired or any(_pending(r) for r in results):
+                session.stopped_by = "interrupted"
 
     async def _settle(self) -> None:
         """Stops the games in flight; each writes its end (resumable) before we go."""
@@ -308,7 +312,7 @@ class Tournament:
     ) -> None:
         config = self.config
         while True:
-            self._fill(queue, results, session)
+            await self._fill(queue, results, session)
             if not self.live:
                 if config.format == "swiss" and not session.stopped_by and not self._stopping:
                     results = await load_results(self.store, self.id)
@@ -329,7 +333,7 @@ class Tournament:
             results = await load_results(self.store, self.id)
             self._report_progress(results, session, finished)
 
-    def _fill(
+    async def _fill(
         self, queue: list[TournamentGameRow], results: Sequence[GameResult], session: _Session
     ) -> None:
         """Starts games from the front of `queue` while the bounds allow."""
@@ -358,6 +362,8 @@ class Tournament:
                 return
             queue.pop(pick)
             self._start(game)
+            # Each game's set-up runs before the next starts, not all in one pass of the loop.
+            await asyncio.sleep(0)
 
     def _start(self, game: TournamentGameRow) -> None:
         task = asyncio.ensure_future(self._play(game))
