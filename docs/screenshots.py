@@ -10,8 +10,6 @@ prints their paths.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -30,15 +28,11 @@ from arena.core.events import (  # noqa: E402
     BranchStarted,
     Event,
     GuessesMade,
-    MatchEnded,
-    MatchStarted,
     MoveCommitted,
     TurnStarted,
 )
 from arena.core.match import MatchSummary, Seat  # noqa: E402
-from arena.games.chess import ChessState  # noqa: E402
 from arena.players.human import HumanPlayer  # noqa: E402
-from arena.store import MatchRecorder, Store  # noqa: E402
 from arena.tui.app import ArenaApp  # noqa: E402
 from arena.tui.screens.home import HomeScreen  # noqa: E402
 from arena.tui.screens.replay import ReplayScreen  # noqa: E402
@@ -46,18 +40,18 @@ from arena.tui.widgets.matches import MatchTable  # noqa: E402
 from tests.functional.conftest import (  # noqa: E402
     BLACK_GUESSES,
     SCHOLAR,
+    STORED,
     WHITE_GUESSES,
     ListSpeculator,
     ReplayedMatch,
     ScriptedActor,
     scholar_events,
+    store_fixed_matches,
     wait_until,
 )
 
 SIZE = (120, 40)
 NOTE = "No API key found: these are scripted players; see README to plug in models."
-STORED = ("4c277d18a0b1", "9e03f5c1d2aa", "cd188ca07f31")
-"""Ids of the matches put in the scenes' database, oldest first."""
 
 Scene = Callable[[Pilot[None]], Awaitable[None]]
 
@@ -160,40 +154,6 @@ async def human() -> Path:
     return await shoot(app, "human", ready)
 
 
-async def store_matches(db: str) -> None:
-    """The fixed Scholar's mate, stored under each id in STORED, with fixed dates."""
-    events, _ = scholar_events()
-    store = await Store.open(db)
-    try:
-        for match_id in STORED:
-            await store.create_match(
-                match_id,
-                "scripted-white",
-                "scripted-black",
-                "list-white",
-                "list-black",
-                ChessState.from_fen(None).position(),
-                None,
-                None,
-                {"k": 3},
-            )
-            async with MatchRecorder(store, match_id) as recorder:
-                for event in events:
-                    mine = dataclasses.replace(event, match_id=match_id)
-                    if isinstance(mine, MatchStarted | MoveCommitted | MatchEnded):
-                        await recorder.record(mine)
-                    recorder(mine)
-    finally:
-        await store.close()
-    with sqlite3.connect(db) as db_file:
-        for n, match_id in enumerate(STORED):
-            stamp = f"2026-03-0{n + 1}T20:1{n}:00.000+00:00"
-            db_file.execute(
-                "UPDATE matches SET created_at = ?, updated_at = ? WHERE id = ?",
-                (stamp, stamp, match_id),
-            )
-
-
 async def home(db: str) -> Path:
     """The start form and the saved matches."""
 
@@ -227,7 +187,7 @@ async def main() -> None:
     DOCS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "arena.db")
-        await store_matches(db)
+        await store_fixed_matches(db)
         paths = [await live(), await home(db), await replay(db), await human()]
     for path in paths:
         print(path.relative_to(ROOT))

@@ -341,3 +341,47 @@ async def record_scholar_matches(db_path: str, count: int = 1) -> list[str]:
     finally:
         await store.close()
     return ids
+
+
+STORED = ("4c277d18a0b1", "9e03f5c1d2aa", "cd188ca07f31")
+"""Ids of the matches `store_fixed_matches` saves, oldest first."""
+
+
+async def store_fixed_matches(db: str) -> None:
+    """The fixed Scholar's mate of `scholar_events`, stored under each id in STORED with fixed
+    dates: a database whose every figure is the same on each run (snapshots, screenshots)."""
+    import dataclasses
+    import sqlite3
+
+    from arena.store import MatchRecorder, Store
+
+    events, _ = scholar_events()
+    store = await Store.open(db)
+    try:
+        for match_id in STORED:
+            await store.create_match(
+                match_id,
+                "scripted-white",
+                "scripted-black",
+                "list-white",
+                "list-black",
+                ChessState.from_fen(None).position(),
+                None,
+                None,
+                {"k": 3},
+            )
+            async with MatchRecorder(store, match_id) as recorder:
+                for event in events:
+                    mine = dataclasses.replace(event, match_id=match_id)
+                    if isinstance(mine, MatchStarted | MoveCommitted | MatchEnded):
+                        await recorder.record(mine)
+                    recorder(mine)
+    finally:
+        await store.close()
+    with sqlite3.connect(db) as db_file:
+        for n, match_id in enumerate(STORED):
+            stamp = f"2026-03-0{n + 1}T20:1{n}:00.000+00:00"
+            db_file.execute(
+                "UPDATE matches SET created_at = ?, updated_at = ? WHERE id = ?",
+                (stamp, stamp, match_id),
+            )

@@ -15,27 +15,32 @@ from arena.tui.speculation_model import LABELS
 
 LEGEND = """\
 [b]What speculation is[/b]
-While one side thinks, the other side waits. Its [i]speculator[/i] guesses the coming move and
-its player starts on a reply to each guess at once (it [i]pre-thinks[/i]). If a guess comes true,
-the reply is already done or under way: it is played at once (⚡ in the moves) and the time it
-would have taken is [i]saved[/i]. If not, the replies are dropped. Nothing about the game changes:
-a reply is only used for the exact position it was computed for.
+While one side thinks, the other side waits. Its [i]speculator[/i] guesses the coming move, and \
+its player starts on a reply to each guess at once (it [i]pre-thinks[/i]). If a guess comes true, \
+the reply is already done or under way: it is played at once (⚡ in the moves) and the time it \
+would have taken is [i]saved[/i]. If not, the replies are dropped. The game is the same as without \
+speculation: a reply is only used for the exact position it was computed for.
 
 [b]The speculation panel[/b]
-  [b]ply 5: Black guesses White's move[/b]   Black waits while White thinks about ply 5
-  #1 Nf3  42% ████                 Black's first guess and how likely it thinks it is
-  hit ✓ / miss                     once White has played: was this the move?
-  ↳ then e5                        (depth 2) a guessed answer: White pre-thinks two plies ahead
+  [b]ply 5: Black guesses White's move[/b]
+      Black waits while White thinks about its 5th ply
+  #1 Nf3  42% ████
+      Black's likeliest guess, and how likely Black thinks it is
+  hit ✓ or miss
+      once White has played: was this the move?
+  ↳ then e5
+      (--depth 2) a guessed answer too: White pre-thinks two plies ahead
   ✓ Black predicted White's move Nf3 (#1, 42%) — reply was ready, 1.00s saved
-                                   what came of it, in words; "lost" when it cost time
+      what came of it, in words ("lost" when speculation cost time)
 {labels}
 [b]The latency panel[/b]
-  think: how long the move's decision took · wait: how long the board actually waited for it
-  saved: think minus wait, for moves played from a pre-computed reply (⚡)
-  took … · without speculation …: the wall clock against the same match with speculation off
-  (the sum of the thinking times); saved or lost is the difference. A person's thinking is never
-  pre-thought and never counted. guessed: plies whose move was among the guesses in time;
-  instant: plies played from a pre-computed reply.
+  [b]think[/b] is how long a move's decision took, [b]wait[/b] how long the board waited for it, \
+and [b]saved[/b] the difference, for moves played from a pre-computed reply (⚡).
+  [b]took … · without speculation …[/b]: the wall clock against the same match with speculation \
+off (the sum of the thinking times); [b]saved[/b] or [b]lost[/b] is the difference. A person's \
+thinking is never pre-thought and never counted.
+  [b]guessed[/b]: plies whose move was among the guesses in time; [b]instant[/b]: plies played \
+from a pre-computed reply.
 """
 
 KEYS = """\
@@ -65,8 +70,8 @@ KEYS = """\
 
 def legend_labels() -> str:
     """The branch words of the speculation panel, each with its meaning (one table)."""
-    lines = [f"  {label.word:<15} {label.meaning}" for label in LABELS.values()]
-    return "  the guesser's reply to each guess is shown as one of:\n" + "\n".join(lines) + "\n"
+    lines = [f"  {label.word:<13} {label.meaning}" for label in LABELS.values()]
+    return "\n[b]Each guess's reply[/b]\n" + "\n".join(lines) + "\n"
 
 
 HELP_TEXT = LEGEND.format(labels=legend_labels()) + "\n" + KEYS

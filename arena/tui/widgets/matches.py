@@ -11,7 +11,7 @@ from textual import on
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import RowKey
 
 from arena.store import MatchRow, MatchStatus
 from arena.tui.format import cost, short_name
@@ -23,6 +23,8 @@ class Column:
     label: str
     cell: Callable[[MatchRow], str]
     sort: Callable[[MatchRow], Any]
+    width: int = 12
+    """The most cells its values take; longer ones end in `…`."""
 
 
 def _date(row: MatchRow) -> str:
@@ -43,18 +45,24 @@ def _saved(row: MatchRow) -> str:
 
 
 COLUMNS = (
-    Column("date", "Date", _date, lambda r: r.created_at),
-    Column("result", "Result", _result, _result),
-    Column("plies", "Plies", lambda r: str(r.plies), lambda r: r.plies),
-    Column("saved", "Saved", _saved, lambda r: -1.0 if r.saved_pct is None else r.saved_pct),
-    Column("white", "White", lambda r: short_name(r.white_spec), lambda r: r.white_spec.lower()),
-    Column("black", "Black", lambda r: short_name(r.black_spec), lambda r: r.black_spec.lower()),
-    Column("cost", "Cost", lambda r: cost(r.cost_usd), lambda r: r.cost_usd or 0.0),
-    Column("id", "Id", lambda r: r.id, lambda r: r.id),
+    Column("date", "Date", _date, lambda r: r.created_at, 16),
+    Column("result", "Result", _result, _result, 16),
+    Column("plies", "Plies", lambda r: str(r.plies), lambda r: r.plies, 7),
+    Column("saved", "Saved", _saved, lambda r: -1.0 if r.saved_pct is None else r.saved_pct, 7),
+    Column(
+        "white", "White", lambda r: short_name(r.white_spec), lambda r: r.white_spec.lower(), 18
+    ),
+    Column(
+        "black", "Black", lambda r: short_name(r.black_spec), lambda r: r.black_spec.lower(), 18
+    ),
+    Column("id", "Id", lambda r: r.id, lambda r: r.id, 12),
+    Column("cost", "Cost", lambda r: cost(r.cost_usd), lambda r: r.cost_usd or 0.0, 8),
 )
 """The table's columns, what a person looks for first (when, how it ended) on the left."""
 SORT_ROOM = "  "
 """Room kept after each header for the sort arrow, so it is never cut."""
+MIN_CUT_WIDTH = 6
+"""A column that does not fit is shown cut (with `…`) if this much of it fits, else left out."""
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 
 
@@ -65,7 +73,7 @@ def matches_filter(row: MatchRow, text: str) -> bool:
     return all(word in haystack for word in text.lower().split())
 
 
-class MatchTable(DataTable[str]):
+class MatchTable(DataTable[Text]):
     """Saved matches, newest first; click a header (or press `o`) to sort, enter to open."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -95,8 +103,26 @@ class MatchTable(DataTable[str]):
         self.filter_text = ""
 
     def on_mount(self) -> None:
+        self._rebuild()
+
+    def on_resize(self) -> None:
+        self._rebuild()
+
+    def fitted(self) -> list[tuple[Column, int]]:
+        """The columns that fit the table's width, each with the width it gets, in order."""
+        room = max(20, self.size.width - 1)  # the vertical scrollbar
+        out: list[tuple[Column, int]] = []
         for column in COLUMNS:
-            self.add_column(column.label + SORT_ROOM, key=column.key)
+            need = max(column.width, len(column.label) + len(SORT_ROOM))
+            if need + 2 <= room:
+                out.append((column, need))
+                room -= need + 2
+            elif room - 2 >= MIN_CUT_WIDTH:
+                out.append((column, room - 2))
+                break
+            else:
+                break
+        return out
 
     def set_matches(self, rows: list[MatchRow]) -> None:
         self.rows_all = list(rows)
@@ -122,14 +148,22 @@ class MatchTable(DataTable[str]):
 
     def _rebuild(self) -> None:
         selected = self._selected_id()
-        self.clear()
+        self.clear(columns=True)
+        fitted = self.fitted()
+        for column, width in fitted:
+            arrow = SORT_ROOM
+            if column.key == self.sort_key:
+                arrow = " ▼" if self.sort_reverse else " ▲"
+            label = Text(column.label + arrow)
+            label.truncate(width, overflow="ellipsis")
+            self.add_column(label, key=column.key, width=width)
         for row in self.shown:
-            self.add_row(*(c.cell(row) for c in COLUMNS), key=row.id)
-        for column in COLUMNS:
-            arrow = (
-                (" ▼" if self.sort_reverse else " ▲") if column.key == self.sort_key else SORT_ROOM
-            )
-            self.columns[ColumnKey(column.key)].label = Text(column.label + arrow)
+            cells = []
+            for column, width in fitted:
+                cell = Text(column.cell(row))
+                cell.truncate(width, overflow="ellipsis")
+                cells.append(cell)
+            self.add_row(*cells, key=row.id)
         if selected is not None and RowKey(selected) in self.rows:
             self.move_cursor(row=self.get_row_index(selected))
         self.refresh()
