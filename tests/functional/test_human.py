@@ -8,6 +8,8 @@ import chess
 import pytest
 from textual.widgets import Input, Label
 
+from arena.core.match import Match, Seat
+from arena.core.policy import NO_SPECULATION
 from arena.games.chess import ChessState
 from arena.players.human import HumanPlayer, IllegalMoveError
 from arena.tui.app import ArenaApp
@@ -190,3 +192,68 @@ async def test_escape_leaves_the_move_box_so_keys_work_again() -> None:
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
         assert isinstance(app.screen, LiveScreen)
+
+
+def promotion_match() -> tuple[HumanPlayer, ArenaApp]:
+    human = HumanPlayer()
+    start = ChessState.from_fen("4k3/P7/8/8/8/8/8/4K3 w - - 0 1")
+    seats = (Seat(human, None), Seat(ScriptedActor([], 0.05), None))
+    return human, ArenaApp(Match("promo", start, seats, policy=NO_SPECULATION), static=True)
+
+
+async def test_lower_case_san_is_read() -> None:
+    _, app = human_match()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        entry = screen.query_one("#move-entry", Input)
+        await wait_until(pilot, lambda: not entry.disabled)
+        await pilot.press("n", "c", "3", "enter")
+        await wait_until(pilot, lambda: screen.state.ply >= 1)
+        assert screen.state.path[0] == "b1c3"
+
+
+async def test_an_error_clears_when_typing_resumes() -> None:
+    _, app = human_match()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        entry = screen.query_one("#move-entry", Input)
+        await wait_until(pilot, lambda: not entry.disabled)
+        await pilot.press("K", "e", "2", "enter")
+        error = screen.query_one("#move-error", Label)
+        await wait_until(pilot, lambda: error.display)
+        await pilot.press("backspace")
+        assert not error.display
+
+
+async def test_a_promotion_without_its_piece_gets_a_hint_and_completion_offers_the_queen() -> None:
+    _, app = promotion_match()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        entry = screen.query_one("#move-entry", Input)
+        await wait_until(pilot, lambda: not entry.disabled)
+        await pilot.press("a", "8", "enter")
+        error = screen.query_one("#move-error", Label)
+        await wait_until(pilot, lambda: error.display)
+        assert "a8=Q" in str(error.render()) and "a7a8q" in str(error.render())
+        entry.value = ""
+        await pilot.press("a", "8")
+        await wait_until(pilot, lambda: entry._suggestion == "a8=Q+")
+        await pilot.press("right", "enter")
+        await wait_until(pilot, lambda: screen.state.ply >= 1)
+        assert screen.state.path[0] == "a7a8q"
+
+
+async def test_the_revealed_guesses_stay_until_the_next_move() -> None:
+    human = HumanPlayer()
+    app = ArenaApp(scholar_match(black=ScriptedActor(SCHOLAR, 1.0), white=human), static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = screen_of(app)
+        panel = screen.query_one(SpeculationPanel)
+        entry = screen.query_one("#move-entry", Input)
+        await wait_until(pilot, lambda: not entry.disabled and 0 in panel.plies)
+        await pilot.press("e", "4", "enter")
+        # While Black thinks about its reply, the guesses about the person's e4 are in view.
+        await wait_until(pilot, lambda: screen.state.ply == 1)
+        await pilot.pause()
+        assert "#1 e4" in panel.plain and "Black predicted your move e4" in panel.plain
+        assert screen.state.ply == 1
