@@ -27,15 +27,71 @@ _DECORATIONS = re.compile(r"[!?+#]+$")
 _MOVE_NUMBER = re.compile(r"^\d+\.+")
 
 
+TranspositionKey = tuple[int, int, int, int, int, int, int, int, bool, int, int | None]
+"""What makes two positions the same for the repetition rules (python-chess's own key)."""
+
+
+def _transposition_key(board: chess.Board) -> TranspositionKey:
+    return (
+        board.pawns,
+        board.knights,
+        board.bishops,
+        board.rooks,
+        board.queens,
+        board.kings,
+        board.occupied_co[chess.WHITE],
+        board.occupied_co[chess.BLACK],
+        board.turn,
+        board.clean_castling_rights(),
+        board.ep_square if board.has_legal_en_passant() else None,
+    )
+
+
+def _child_board(board: chess.Board, move: chess.Move) -> chess.Board:
+    """`board` after `move`, keeping only the moves the repetition rules can look at.
+
+    python-chess's repetition checks walk the move stack back to the last irreversible move and
+    no further, so a stack cut just before that move gives the same answers, and copying it costs
+    what the rules need rather than the whole game.
+    """
+    if board.is_irreversible(move):
+        child = board.copy(stack=False)
+    else:
+        # Board.copy(stack=True) copies every Move object; they are never mutated, so a shallow
+        # copy of both stacks is the same board at a fraction of the cost.
+        child = board.copy(stack=False)
+        child.move_stack = board.move_stack.copy()
+        child._stack = board._stack.copy()
+    child.push(move)
+    return child
+
+
 class ChessState:
-    """A chess position together with the moves that reached it from the match's start."""
+    """A chess position together with the moves that reached it from the match's start.
 
-    __slots__ = ("__dict__", "_board", "_path", "_start_fen")
+    A state is linear in nothing: its board keeps the moves since the last irreversible move
+    (all the repetition rules look at), and the positions since then are counted as they come,
+    so a new state costs the same at ply 500 as at ply 5.
+    """
 
-    def __init__(self, board: chess.Board, start_fen: str, path: tuple[str, ...]) -> None:
+    __slots__ = ("__dict__", "_board", "_counts", "_path", "_start_fen", "_tkey")
+
+    def __init__(
+        self,
+        board: chess.Board,
+        start_fen: str,
+        path: tuple[str, ...],
+        counts: dict[TranspositionKey, int] | None = None,
+    ) -> None:
         self._board = board
         self._start_fen = start_fen
         self._path = path
+        self._tkey = _transposition_key(board)
+        if counts is None:
+            counts = {}
+        counts[self._tkey] = counts.get(self._tkey, 0) + 1
+        self._counts = counts
+        """How often each position since the last irreversible move occurred (this one too)."""
 
     @classmethod
     def from_fen(cls, fen: str | None = None) -> ChessState:
@@ -62,7 +118,8 @@ class ChessState:
 
     @property
     def board(self) -> chess.Board:
-        """A copy of the board (the state itself never changes)."""
+        """A copy of the board (the state itself never changes). Its move stack starts at the
+        last irreversible move: an engine given it sees every position that can repeat."""
         return self._board.copy()
 
     @property
@@ -92,26 +149,81 @@ class ChessState:
         return move in self._legal
 
     def apply(self, move: str) -> ChessState:
-        board = self._board.copy()
-        board.push(chess.Move.from_uci(move))
-        return ChessState(board, self._start_fen, (*self._path, move))
+        parsed = chess.Move.from_uci(move)
+        board = self._board
+        counts = {} if board.is_irreversible(parsed) else self._counts.copy()
+        child = ChessState(
+            _child_board(board, parsed), self._start_fen, (*self._path, move), counts
+        )
+        # A history someone read here (a prompt, the move list) grows by one move, not anew.
+        history = self.__dict__.get("san_history")
+        if history is not None:
+            child.__dict__["san_history"] = (*history, board.san(parsed))
+        return child
 
     @cached_property
     def _outcome(self) -> Outcome | None:
-        result = self._board.outcome(claim_draw=True)
+        board = self._board
+        result = board.outcome(claim_draw=False)
         if result is None:
-            return None
+            if board.can_claim_fifty_moves():
+                result = chess.Outcome(chess.Termination.FIFTY_MOVES, None)
+            elif self.can_claim_threefold():
+                result = chess.Outcome(chess.Termination.THREEFOLD_REPETITION, None)
+            else:
+                return None
         winner = None if result.winner is None else (0 if result.winner == chess.WHITE else 1)
         return Outcome(result.result(), _TERMINATIONS[result.termination], winner)
 
     def outcome(self) -> Outcome | None:
+        """The outcome, a claimable draw (threefold repetition, fifty moves) included."""
         return self._outcome
 
-    def key(self) -> str:
+    def can_claim_threefold(self) -> bool:
+        """python-chess's `can_claim_threefold_repetition`, from the counted positions: this
+        position occurred three times, or a legal move reaches one that occurred twice.
+
+        Only a reversible move can reach an earlier position (a capture, a pawn move or a loss of
+        castling rights changes what every later position has), and a reversible move changes
+        the occupancy of exactly its two squares, so each position seen twice names the one
+        move that could lead back to it.
+        """
+        counts = self._counts
+        if counts[self._tkey] >= 3:
+            return True
+        board = self._board
+        occupied = board.occupied
+        for key, n in counts.items():
+            if n < 2 or key[8] == board.turn:
+                continue
+            other = key[6] | key[7]
+            leaves, enters = occupied & ~other, other & ~occupied
+            if chess.popcount(leaves) != 1 or chess.popcount(enters) != 1:
+                continue
+            move = chess.Move(chess.lsb(leaves), chess.lsb(enters))
+            if not board.is_legal(move) or board.is_irreversible(move):
+                continue
+            board.push(move)
+            try:
+                if _transposition_key(board) == key:
+                    return True
+            finally:
+                board.pop()
+        return False
+
+    @cached_property
+    def _key(self) -> str:
         return f"{self._start_fen}|{' '.join(self._path)}"
 
-    def position(self) -> str:
+    def key(self) -> str:
+        return self._key
+
+    @cached_property
+    def _fen(self) -> str:
         return self._board.fen()
+
+    def position(self) -> str:
+        return self._fen
 
     @cached_property
     def san_history(self) -> tuple[str, ...]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
+import chess
 import pytest
 
 from arena.core.errors import ArenaError
-from arena.games.chess import ChessState
+from arena.core.game import Outcome
+from arena.games.chess import START_FEN, ChessState
 
 
 def play(*moves: str, fen: str | None = None) -> ChessState:
@@ -95,3 +99,120 @@ def test_from_moves_rejects_illegal_history() -> None:
     assert ChessState.from_moves(start, ["e2e4", "e7e5"]).ply == 2
     with pytest.raises(ArenaError, match="illegal move"):
         ChessState.from_moves(start, ["e2e4", "e2e4"])
+
+
+# -- linear games: the same rules as python-chess's full-stack board, at a cost that does not grow
+
+
+def _reference(board: chess.Board) -> tuple[str, str] | None:
+    result = board.outcome(claim_draw=True)
+    if result is None:
+        return None
+    names = {
+        chess.Termination.CHECKMATE: "checkmate",
+        chess.Termination.STALEMATE: "stalemate",
+        chess.Termination.INSUFFICIENT_MATERIAL: "insufficient material",
+        chess.Termination.SEVENTYFIVE_MOVES: "fifty-move rule",
+        chess.Termination.FIFTY_MOVES: "fifty-move rule",
+        chess.Termination.FIVEFOLD_REPETITION: "threefold repetition",
+        chess.Termination.THREEFOLD_REPETITION: "threefold repetition",
+    }
+    return result.result(), names[result.termination]
+
+
+def _shuffle_bias(board: chess.Board, moves: list[chess.Move], rng: random.Random) -> chess.Move:
+    """Mostly moves that go back where a piece came from, so positions repeat often."""
+    if board.move_stack and rng.random() < 0.7 and len(board.move_stack) >= 2:
+        back = board.move_stack[-2]
+        undo = chess.Move(back.to_square, back.from_square)
+        if undo in moves:
+            return undo
+    quiet = [m for m in moves if not board.is_zeroing(m)]
+    return rng.choice(quiet if quiet and rng.random() < 0.9 else moves)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_outcomes_match_python_chess_at_every_ply(seed: int) -> None:
+    """Threefold (claimed via the next move too), fivefold, fifty- and 75-move rules and the
+    rest agree with python-chess on a full-history board, position after position, including
+    every legal child (the states a speculator would branch to)."""
+    rng = random.Random(seed)
+    fens = [
+        START_FEN,
+        "4k3/8/8/8/8/8/8/R3K2R w KQ - 90 80",  # near the fifty- and 75-move rules, castling
+        "r3k2r/8/8/8/8/8/8/R3K2R w KQkq - 0 1",
+        "4k3/8/8/3pP3/8/8/8/4K3 w - d6 0 1",  # en passant available
+    ]
+    fen = fens[seed % len(fens)]
+    board = chess.Board(fen)
+    state = ChessState.from_fen(fen)
+    for _ in range(400):
+        expected = _reference(board)
+        got = state.outcome()
+        assert (None if got is None else (got.result, got.termination)) == expected, (
+            board.fen(),
+            [m.uci() for m in board.move_stack],
+        )
+        assert state.can_claim_threefold() == board.can_claim_threefold_repetition()
+        assert state.position() == board.fen()
+        if rng.random() < 0.2:
+            for move in list(board.legal_moves)[:8]:
+                board.push(move)
+                child = state.apply(move.uci())
+                got_child = child.outcome()
+                assert (
+                    None if got_child is None else (got_child.result, got_child.termination)
+                ) == _reference(board)
+                board.pop()
+        if expected is not None:
+            break
+        move = _shuffle_bias(board, list(board.legal_moves), rng)
+        board.push(move)
+        state = state.apply(move.uci())
+
+
+def test_repetitions_by_the_rules() -> None:
+    knights = ["g1f3", "g8f6", "f3g1", "f6g8"]
+    state = ChessState.from_fen()
+    outcomes = []
+    for move in knights * 2:
+        state = state.apply(move)
+        outcomes.append(state.outcome())
+    # The start position occurs for the third time after 8 plies; after 7 a move reaches it.
+    assert outcomes[:6] == [None] * 6
+    assert state.outcome() == Outcome("1/2-1/2", "threefold repetition", None)
+    assert outcomes[6] is not None and outcomes[6].termination == "threefold repetition"
+
+
+def test_fifty_and_seventy_five_move_rules() -> None:
+    state = ChessState.from_fen("4k3/8/8/8/8/8/8/R3K3 w - - 98 80")
+    assert state.outcome() is None
+    state = state.apply("a1a2")  # 99: the next quiet move reaches 100, so a draw is claimable
+    assert state.outcome() == Outcome("1/2-1/2", "fifty-move rule", None)
+    late = ChessState.from_fen("4k3/8/8/8/8/8/8/R3K3 w - - 150 100")
+    assert late.outcome() == Outcome("1/2-1/2", "fifty-move rule", None)
+
+
+def test_cost_per_state_does_not_grow_with_the_game() -> None:
+    """A state deep in a game keeps only the moves since the last irreversible one."""
+    state = ChessState.from_fen()
+    rng = random.Random(3)
+    longest = 0
+    while state.ply < 600:
+        moves = sorted(state.legal_moves())
+        rng.shuffle(moves)
+        board = state._board
+        if board.halfmove_clock > 60:  # a pawn move or a capture keeps the game going
+            moves.sort(key=lambda m: not board.is_zeroing(chess.Move.from_uci(m)))
+        child = next((c for c in map(state.apply, moves) if c.outcome() is None), None)
+        if child is None:
+            break
+        state = child
+        longest = max(longest, len(state._board.move_stack))
+    assert state.ply >= 300
+    assert longest <= 101
+    assert len(state._counts) <= 101
+    assert state.board.fen() == state.position()
+    # The history is still whole: replayed from the start it reaches the same position.
+    assert ChessState.from_moves(START_FEN, state.path).position() == state.position()
+    assert len(state.san_history) == state.ply
