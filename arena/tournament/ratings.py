@@ -325,7 +325,8 @@ class Pentanomial:
         return sum(c * k / 4.0 for k, c in enumerate(self.counts)) / self.pairs
 
     def elo(self) -> tuple[float | None, float | None, float | None]:
-        """(Elo difference, low, high) of the 95% interval; None where the score is 0 or 1."""
+        """(Elo difference, low, high) of the 95% interval; None where the score is 0 or 1, and
+        no interval while the pair scores do not vary (one pair, or all alike)."""
         mean = self.score
         if mean is None:
             return None, None, None
@@ -336,6 +337,8 @@ class Pentanomial:
         def elo(s: float) -> float | None:
             return elo_from_score(s) if 0.0 < s < 1.0 else None
 
+        if variance <= 0.0:
+            return elo(mean), None, None
         return elo(mean), elo(mean - Z95 * error), elo(mean + Z95 * error)
 
 

@@ -285,7 +285,7 @@ class Report:
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(value, 1)
+    return None if value is None or not math.isfinite(value) else round(value, 1) + 0.0
 
 
 def build_report(
