@@ -684,6 +684,10 @@ def _tournament_args(sub: Any) -> None:
     export.add_argument("--db")
     export.add_argument("--out", help="write to this file instead of stdout")
 
+    watch = tsub.add_parser("watch", help="live standings and games in flight (TUI)")
+    watch.add_argument("tournament_id")
+    watch.add_argument("--db")
+
     rate = tsub.add_parser("rate", help="rate the games of any PGN file")
     rate.add_argument("pgn")
     rate.add_argument("--anchor", help="the player rated 0 (default: the first met)")
@@ -712,8 +716,10 @@ async def _tournament(args: argparse.Namespace) -> int:
     command = args.tournament_command
     if command == "rate":
         return _tournament_rate(args)
-    if command not in ("run", "resume", "list", "show", "export"):
-        raise ArenaError("usage: arena tournament run|resume|list|show|export|rate (see --help)")
+    if command not in ("run", "resume", "list", "show", "export", "watch"):
+        raise ArenaError(
+            "usage: arena tournament run|resume|list|show|export|watch|rate (see --help)"
+        )
     from arena.store.tournaments import list_tournaments, resolve_tournament_id
 
     store = await _open_store(args.db, create=command == "run")
@@ -733,6 +739,11 @@ async def _tournament(args: argparse.Namespace) -> int:
         if command == "run":
             return await _tournament_run(store, args)
         tournament_id = await resolve_tournament_id(store, args.tournament_id)
+        if command == "watch":
+            from arena.tui.screens.tournament import TournamentApp
+
+            await TournamentApp(tournament_id, db_path=str(default_db_path(args.db))).run_async()
+            return EXIT_OK
         if command == "resume":
             return await _tournament_run(store, args, tournament_id)
         if command == "show":

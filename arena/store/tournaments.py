@@ -210,6 +210,49 @@ def _row(store: Store, r: sqlite3.Row) -> TournamentRow:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class LiveGame:
+    """A game of a tournament whose match is being played (or was cut short) right now."""
+
+    n: int
+    round: int
+    white: str
+    black: str
+    match_id: str
+    plies: int
+    fen: str
+    """The position after the last stored ply (the start position before any)."""
+    last_move: str | None
+
+
+async def live_games(store: Store, tournament_id: str) -> list[LiveGame]:
+    """Games whose match has started and not ended (status `running`), with their positions."""
+    rows = await store._rows(
+        "SELECT g.n, g.round, g.white, g.black, m.id, m.start_fen,"
+        " (SELECT COUNT(*) FROM plies p WHERE p.match_id = m.id) AS n_plies,"
+        " (SELECT p.fen_after FROM plies p WHERE p.match_id = m.id ORDER BY p.ply DESC LIMIT 1)"
+        " AS fen,"
+        " (SELECT p.move FROM plies p WHERE p.match_id = m.id ORDER BY p.ply DESC LIMIT 1)"
+        " AS last_move"
+        " FROM tournament_games g JOIN matches m ON m.id = g.match_id"
+        " WHERE g.tournament_id = ? AND m.status = 'running' ORDER BY g.n",
+        (tournament_id,),
+    )
+    return [
+        LiveGame(
+            n=r["n"],
+            round=r["round"],
+            white=r["white"],
+            black=r["black"] or "",
+            match_id=r["id"],
+            plies=r["n_plies"],
+            fen=r["fen"] or r["start_fen"],
+            last_move=r["last_move"],
+        )
+        for r in rows
+    ]
+
+
 async def get_tournament(store: Store, tournament_id: str) -> TournamentRow | None:
     rows = await store._rows(f"{_SELECT} WHERE t.id = ?", (tournament_id,))
     return _row(store, rows[0]) if rows else None
@@ -248,6 +291,7 @@ async def resolve_tournament_id(store: Store, prefix: str) -> str:
 __all__ = [
     "LEASE_PREFIX",
     "GameState",
+    "LiveGame",
     "TournamentGameRow",
     "TournamentRow",
     "TournamentStatus",
@@ -256,6 +300,7 @@ __all__ = [
     "get_games",
     "get_tournament",
     "list_tournaments",
+    "live_games",
     "resolve_tournament_id",
     "set_status",
     "skip_games",
