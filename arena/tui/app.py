@@ -67,8 +67,11 @@ class ArenaApp(App[None]):
         static: bool | None = None,
         store: Store | None = None,
         theme_name: str | None = None,
+        analysis: bool | None = None,
     ) -> None:
         super().__init__()
+        self.analysis = analysis
+        """Show the evaluation bar on live matches; None: only when no engine plays."""
         self.register_theme(MONO)
         self._theme_warning: str | None = None
         if theme_name is None:
@@ -142,7 +145,7 @@ class ArenaApp(App[None]):
         """Shows `match` on a new live screen and runs it in the match worker."""
         self.match = match
         self.summary = None
-        screen = LiveScreen(match, static=self.static, note=note)
+        screen = LiveScreen(match, static=self.static, note=note, analysis=self.analysis)
         self.live = screen
         self._stopping = False
         await self.push_screen(screen)

@@ -145,3 +145,35 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     if n == 1:
         return f"1 {noun}"
     return f"{n} {plural or ('plies' if noun == 'ply' else noun + 's')}"
+
+
+PIECE_VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9}
+CAPTURED_GLYPHS = {
+    chess.PAWN: "♟",
+    chess.KNIGHT: "♞",
+    chess.BISHOP: "♝",
+    chess.ROOK: "♜",
+    chess.QUEEN: "♛",
+}
+
+
+def captured(start_fen: str, fen: str) -> tuple[str, str]:
+    """What White and Black have taken since `start_fen`, as glyphs (queens first) with the
+    material lead of the side ahead, e.g. `("♞♟ +2", "♟")`."""
+    start, now = chess.Board(start_fen), chess.Board(fen)
+    taken: list[str] = []
+    material = []
+    for color in (chess.BLACK, chess.WHITE):  # White takes Black's pieces, and the other way
+        glyphs = ""
+        for piece in sorted(PIECE_VALUES, key=PIECE_VALUES.__getitem__, reverse=True):
+            missing = len(start.pieces(piece, color)) - len(now.pieces(piece, color))
+            glyphs += CAPTURED_GLYPHS[piece] * max(0, missing)
+        taken.append(glyphs)
+        material.append(sum(len(now.pieces(p, color)) * v for p, v in PIECE_VALUES.items()))
+    lead = material[1] - material[0]  # White's material minus Black's
+    white, black = taken
+    if lead > 0:
+        white = f"{white} +{lead}".strip()
+    elif lead < 0:
+        black = f"{black} +{-lead}".strip()
+    return white, black

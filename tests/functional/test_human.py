@@ -245,7 +245,7 @@ async def test_a_promotion_without_its_piece_gets_a_hint_and_completion_offers_t
 
 async def test_the_revealed_guesses_stay_until_the_next_move() -> None:
     human = HumanPlayer()
-    app = ArenaApp(scholar_match(black=ScriptedActor(SCHOLAR, 1.0), white=human), static=True)
+    app = ArenaApp(scholar_match(black=ScriptedActor(SCHOLAR, 5.0), white=human), static=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = screen_of(app)
         panel = screen.query_one(SpeculationPanel)

@@ -17,10 +17,12 @@ from arena.tui.screens.home import HomeScreen
 from arena.tui.screens.live import LiveScreen
 from arena.tui.speculation_model import LABELS
 from arena.tui.widgets.board import Board
+from arena.tui.widgets.evaluation import EvalBar
 from arena.tui.widgets.latency import LatencyPanel
 from arena.tui.widgets.log import EventLog
 from arena.tui.widgets.matches import MatchTable
 from arena.tui.widgets.moves import MoveList
+from arena.tui.widgets.players import PlayerCard
 from arena.tui.widgets.speculation import SpeculationPanel
 
 from .conftest import SCHOLAR, scholar_match, store_fixed_matches, to_uci, wait_until
@@ -238,3 +240,28 @@ async def test_the_viewer_moves_with_arrows_and_pages_and_sorts_show_arrows(
         assert getattr(viewer, "position", None) == len(SCHOLAR)
         await pilot.press("pageup")
         assert getattr(viewer, "position", None) == 0
+
+
+async def test_v_shows_an_evaluation_bar_from_stockfish() -> None:
+    app = ArenaApp(scholar_match(0.05, 3.0), static=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = live(app)
+        bar = screen.query_one(EvalBar)
+        assert not bar.display, "off in tests and engine matches unless asked for"
+        await wait_until(pilot, lambda: screen.state.ply >= 1)
+        await pilot.press("v")
+        assert bar.display
+        await wait_until(pilot, lambda: bar.cp is not None or bar.mate is not None, timeout=20)
+        assert bar.note == ""
+        await pilot.press("v")
+        assert not bar.display
+
+
+async def test_the_cards_show_captured_pieces() -> None:
+    app = ArenaApp(scholar_match(0.01, 0.01), static=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = live(app)
+        await wait_until(pilot, lambda: screen.finished is not None)
+        white = screen.query_one("#player-0", PlayerCard)
+        assert white.captured == "♟ +1"
+        assert "♟ +1" in white.render().plain  # type: ignore[union-attr]

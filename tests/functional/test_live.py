@@ -381,7 +381,7 @@ async def test_quit_without_asking_once_the_match_is_over() -> None:
 
 async def test_ui_keeps_answering_keys_while_a_player_thinks_for_seconds() -> None:
     match = scholar_match(8.0, 8.0)
-    app = ArenaApp(match, static=False)
+    app = ArenaApp(match, static=False, analysis=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = live(app)
         await wait_until(pilot, lambda: screen.to_move == 0)

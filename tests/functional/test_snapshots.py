@@ -24,6 +24,7 @@ from arena.tui.screens.replay import ReplayScreen
 from arena.tui.screens.replays import ReplaysScreen
 from arena.tui.themes import MONO
 from arena.tui.widgets.latency import LatencyTable
+from arena.tui.widgets.log import EventLog
 from arena.tui.widgets.matches import MatchTable
 from arena.tui.widgets.players import PlayerCard
 from arena.tui.widgets.ply_detail import PlyDetail
@@ -204,6 +205,8 @@ def source_lines(widget: Widget) -> list[str]:
     """What `widget` would show on an endless line: the text before any cut or wrap."""
     if isinstance(widget, SpeculationPanel | PlyDetail):
         return [line for text in widget.lines() for line in text.plain.splitlines()]
+    if isinstance(widget, EventLog):
+        return list(widget.entries)
     if isinstance(widget, Static | Label):
         content = widget.content
         plain = content.plain if isinstance(content, Text) else str(content)
@@ -259,7 +262,7 @@ def table_cuts(table: MatchTable) -> list[str]:
     return cuts
 
 
-CHECKED = (Static, Label, PlayerCard, SpeculationPanel, LatencyTable, PlyDetail)
+CHECKED = (Static, Label, PlayerCard, SpeculationPanel, LatencyTable, PlyDetail, EventLog)
 
 
 async def assert_nothing_cut(pilot: Pilot[None]) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections import deque
 from typing import ClassVar
 
+import chess
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Footer, Static, Tab, Tabs
+from textual.worker import Worker
 
 from arena.core.events import (
     BranchAdopted,
@@ -28,11 +30,13 @@ from arena.core.events import (
 )
 from arena.core.ledger import MatchStats
 from arena.core.match import Match, MatchSummary
+from arena.engines import EngineOptions, EnginePool
 from arena.games.chess import ChessState
 from arena.players.human import HumanPlayer, IllegalMoveError
 from arena.players.trace import TracePlayer
 from arena.tui.format import (
     board_at,
+    captured,
     count,
     percent,
     pgn_of,
@@ -46,6 +50,7 @@ from arena.tui.format import (
 from arena.tui.screens.base import ArenaScreen
 from arena.tui.screens.dialogs import ConfirmScreen
 from arena.tui.widgets.board import Board, board_fit
+from arena.tui.widgets.evaluation import ANALYSIS_S, EvalBar
 from arena.tui.widgets.latency import LatencyPanel
 from arena.tui.widgets.log import EventLog
 from arena.tui.widgets.move_input import MoveInput
@@ -82,6 +87,7 @@ class LiveScreen(ArenaScreen):
         Binding("right", "step(1)", "Forward", show=False),
         Binding("end", "follow", "Back to live"),
         Binding("f", "flip", "Flip"),
+        Binding("v", "toggle_eval", "Eval", show=False),
         Binding("s", "toggle_panel('speculation')", "Guesses", show=False),
         Binding("t", "toggle_panel('latency')", "Timing", show=False),
         Binding("l", "toggle_panel('log')", "Log", show=False),
@@ -107,8 +113,23 @@ class LiveScreen(ArenaScreen):
             self.termination = termination
             self.stats = stats
 
-    def __init__(self, match: Match, *, static: bool = False, note: str | None = None) -> None:
+    def __init__(
+        self,
+        match: Match,
+        *,
+        static: bool = False,
+        note: str | None = None,
+        analysis: bool | None = None,
+    ) -> None:
         super().__init__()
+        self.analysis = (
+            analysis
+            if analysis is not None
+            else not static and not any(s.actor.cpu_bound for s in match.seats)
+        )
+        """True shows an evaluation bar from a Stockfish analysis of each position (`v`). Off
+        by default when an engine plays (it would compete for the cores) and in tests."""
+        self._analyser: EnginePool | None = None
         self.match = match
         """The match shown; the screen pauses and resumes it and answers for human seats."""
         self.static = static
@@ -188,6 +209,7 @@ class LiveScreen(ArenaScreen):
                 board = Board(id="board")
                 board.set_position(self.state.position(), self.state.last_move())
                 yield board
+                yield EvalBar(id="eval")
                 yield cards[0]
                 yield Static("", id="result")
                 if self.human_sides:
@@ -215,6 +237,9 @@ class LiveScreen(ArenaScreen):
             self.action_flip()
         if self.note:
             self.query_one(EventLog).add(None, self.note)
+        self.query_one(EvalBar).display = self.analysis
+        if self.analysis:
+            self.evaluate(self.state.position())
         self._fit()
         self._update_status()
 
@@ -234,7 +259,8 @@ class LiveScreen(ArenaScreen):
         note = 1 if self.note and self.query_one("#note").display else 0
         result = 1 if self.query_one("#result").display else 0
         entry = 3 if self.human_sides else 0
-        moves = 5 if self.query_one("#moves").display else 0
+        entry += 1 if self.analysis else 0
+        moves = 4 if self.query_one("#moves").display else 0
         room = height - 2 - note - 6 - result - entry - moves
         right = [p for p in ("speculation", "latency", "log") if p not in self.hidden_panels]
         right_min = RIGHT_MIN_WIDTH if right else 0
@@ -420,12 +446,16 @@ class LiveScreen(ArenaScreen):
         self.to_move = None
         if self.viewing is None:
             self.query_one(Board).set_position(self.state.position(), record.move)
+        if self.analysis:
+            self.evaluate(self.state.position())
         self.query_one(MoveList).add_move(record.san, record.hit)
         if self.note and self.query_one("#note").display:
             # The note (which players were chosen) is in the log too; the board needs the row.
             self.query_one("#note").display = False
             self._fit()
         self._card(record.side).committed(record.decision_s, record.usage, record.hit)
+        for side, taken in enumerate(captured(self.state.start_fen, self.state.position())):
+            self._card(side).set_captured(taken)
         self.query_one(SpeculationPanel).feed(event)
         self.query_one(LatencyPanel).add_record(record)
         if record.side in self.human_sides:
@@ -594,6 +624,47 @@ class LiveScreen(ArenaScreen):
         self.refresh_bindings()
         self._update_status()
 
+    # -- evaluation -----------------------------------------------------------------------------
+
+    def action_toggle_eval(self) -> None:
+        self.analysis = not self.analysis
+        self.query_one(EvalBar).display = self.analysis
+        if self.analysis:
+            self.evaluate(self.state.position())
+        self._fit()
+
+    @work(exclusive=True, group="eval", exit_on_error=False)
+    async def evaluate(self, fen: str) -> None:
+        """Scores `fen` with Stockfish in its own process, never in the match's way."""
+        bar = self.query_one(EvalBar)
+        outcome = self.state.outcome()
+        if outcome is not None:
+            bar.note = f"game over {outcome.result}"
+            return
+        if self._analyser is None:
+            self._analyser = EnginePool(
+                EngineOptions(movetime=ANALYSIS_S, threads=1, hash_mb=16), size=1
+            )
+            await self._analyser.start()
+        infos = await self._analyser.analyse(chess.Board(fen), multipv=1)
+        score = infos[0].get("score") if infos else None
+        if score is None or fen != self.state.position():
+            return
+        white = score.white()
+        bar.show_score(white.score(), white.mate())
+
+    def worker_failed(self, worker: Worker[object], message: str) -> None:
+        if worker.group == "eval":
+            # No Stockfish (or a broken one) costs the bar, not the match.
+            self.query_one(EvalBar).note = f"off: {message}"
+            return
+        super().worker_failed(worker, message)
+
+    async def on_unmount(self) -> None:
+        if self._analyser is not None:
+            await self._analyser.close()
+            self._analyser = None
+
     # -- trace playback -----------------------------------------------------------------------
 
     @property
@@ -629,6 +700,7 @@ class LiveScreen(ArenaScreen):
     def action_flip(self) -> None:
         board = self.query_one(Board)
         board.flipped = not board.flipped
+        self.query_one(EvalBar).flipped = board.flipped
         left = self.query_one("#left", Vertical)
         top, bottom = (
             (self._card(0), self._card(1))

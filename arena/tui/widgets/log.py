@@ -13,7 +13,13 @@ class EventLog(RichLog):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(
-            max_lines=MAX_LINES, auto_scroll=True, wrap=True, markup=False, id=id, classes=classes
+            max_lines=MAX_LINES,
+            auto_scroll=True,
+            wrap=True,
+            markup=False,
+            min_width=20,
+            id=id,
+            classes=classes,
         )
         self.entries: list[str] = []
         """Every entry written, as plain text (newest last)."""

@@ -56,6 +56,8 @@ class PlayerCard(Widget):
         self.total_s = 0.0
         """Sum of the committed decision durations."""
         self.moves = 0
+        self.captured = ""
+        """The opponent's pieces this player has taken, as glyphs, and its material lead."""
         self._since: float | None = None
         self._timer: Timer | None = None
 
@@ -98,6 +100,8 @@ class PlayerCard(Widget):
         text.append("● " if self.to_move else "○ ", name_style if self.to_move else dim)
         text.append(f"{side_name(self.side)} ", name_style)
         text.append(self.spec)
+        if self.captured:
+            text.append(f"  {self.captured}", dim)
         text.append("\n")
         if self.to_move:
             elapsed = self.elapsed()
@@ -112,6 +116,10 @@ class PlayerCard(Widget):
         text.append(f"total {seconds(self.total_s)} · ", dim)
         text.append("human" if self.human else usage_line(self.usage), dim)
         return text
+
+    def set_captured(self, captured: str) -> None:
+        self.captured = captured
+        self.refresh()
 
     def watch_to_move(self, to_move: bool) -> None:
         self.set_class(to_move, "-to-move")
