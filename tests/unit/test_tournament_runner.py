@@ -167,3 +167,16 @@ def test_config_round_trips_through_json() -> None:
     assert TournamentConfig.from_dict(cfg.as_dict()) == cfg
     with pytest.raises(Exception, match="two players"):
         config(players=(Entrant(name="x", spec="random"), Entrant(name="x", spec="random:seed=1")))
+
+
+def test_the_tournament_package_is_headless() -> None:
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json, arena.tournament.runner, arena.tournament.bench, arena.tournament.rate;"
+        " print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "textual" not in json.loads(out.stdout)
