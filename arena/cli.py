@@ -217,6 +217,10 @@ def _bench_store_args(bench_sub: Any) -> None:
     store.add_argument("--max-plies", type=_PLIES, default=200, help="plies per game in flight")
     store.add_argument("--time-scale", type=_TIME_SCALE, default=0.001, help="trace latency scale")
     store.add_argument("--no-long-game", action="store_true", help="only the games in flight")
+    store.add_argument(
+        "--rounds", type=_ranged(int, 1, 100), default=3,
+        help="long game and floor alternate this often; each figure is its best round",
+    )  # fmt: skip
     store.add_argument("--dir", help="folder for the benchmark's databases (default: temp)")
     store.add_argument("--json", action="store_true")
 
@@ -591,6 +595,7 @@ async def _bench(args: argparse.Namespace) -> int:
             time_scale=args.time_scale,
             folder=args.dir,
             long_game=not args.no_long_game,
+            rounds=args.rounds,
             progress=_stderr_line,
         )
         print(json.dumps(store_result.as_json()) if args.json else store_result.table())
@@ -855,7 +860,7 @@ class _TournamentProgress:
         line = (
             f"[{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} games, "
             f"{p.in_flight} in flight, {p.elapsed_s:.0f}s, ETA {eta}, {spent}, "
-            f"speculation saved {p.saved_s:.1f}s"
+            f"speculation saved {round(p.saved_s, 1) + 0.0:.1f}s"
         )
         if self.tty:
             if p.last:

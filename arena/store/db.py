@@ -43,6 +43,7 @@ from arena.core.events import (
     BranchStarted,
     BranchStatus,
     Event,
+    MoveCommitted,
 )
 from arena.core.ledger import MatchStats, PlyRecord
 
@@ -227,6 +228,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+EVENTS_DELAY_S: Final = 0.05
+"""How long a lazy event write waits for a ply's pass to ride along with."""
+
 LEASE_HEARTBEAT_S: Final = 15.0
 """How often a process renews the leases it holds."""
 LEASE_STALE_S: Final = 120.0
@@ -288,7 +292,9 @@ def _loads(text: str | None) -> Any:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _usage_json(usage: Usage) -> str:
+    # Cached: most plies repeat a few usages (none at all for engines and random players).
     return _dumps(usage.as_dict())
 
 
@@ -529,13 +535,43 @@ def _plain(value: Any) -> Any:
 
 
 def event_json(event: Event) -> str:
-    """An event as strict JSON (records and stats as their `as_dict`, tuples as lists)."""
-    data = {
-        f.name: _plain(getattr(event, f.name))
-        for f in dataclasses.fields(event)
-        if f.name not in _EVENT_FIELDS_NOT_STORED
-    }
+    """An event as strict JSON (records and stats as their `as_dict`, tuples as lists).
+
+    What the plies table holds already is not repeated, so an event costs the same at ply 500 as
+    at ply 5: a `MoveCommitted` keeps its ply, side and move (the record is the ply's row), and a
+    `BranchStarted` keeps the last `depth` moves of its path (the ones before are the game's).
+    """
+    if isinstance(event, MoveCommitted):
+        record = event.record
+        data: dict[str, Any] = {
+            "match_id": event.match_id,
+            "t": _plain(event.t),
+            "ply": record.ply,
+            "side": record.side,
+            "move": record.move,
+        }
+    else:
+        data = {
+            f.name: _plain(getattr(event, f.name))
+            for f in dataclasses.fields(event)
+            if f.name not in _EVENT_FIELDS_NOT_STORED
+        }
+        if isinstance(event, BranchStarted):
+            data["path"] = list(_branch_tail(event.path, event.depth))
     return json.dumps(data, allow_nan=False, default=str)
+
+
+def _branch_tail(path: Sequence[str], depth: int) -> tuple[str, ...]:
+    """The moves of a branch's path past the game's committed ones (its guesses)."""
+    return tuple(path[-depth:]) if depth > 0 else tuple(path)
+
+
+def _branch_path(stored: str, ply: int, depth: int, moves: Sequence[str]) -> tuple[str, ...]:
+    """A branch's whole path from its stored tail (or, in rows before the tail, the whole)."""
+    tail = tuple(stored.split())
+    if len(tail) >= ply or len(tail) != depth:
+        return tail
+    return (*moves[: ply - depth], *tail)
 
 
 # -- leases ------------------------------------------------------------------------------------
@@ -594,6 +630,7 @@ class Store:
         self._pending: list[_Write] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._lazy_timer: asyncio.TimerHandle | None = None
         self.passes = 0
         """Write transactions the group-commit writer has committed (for benchmarks)."""
 
@@ -946,31 +983,69 @@ class Store:
                     "DELETE FROM leases WHERE match_id = ? AND token = ?", (match_id, lease.token)
                 )
 
-    async def append_events(self, events: Iterable[Event]) -> None:
-        """Appends events (and their effect on `branches`) in one transaction (a savepoint of
-        the writer's pass: they land, or fail, together)."""
-        await self._submit(functools.partial(_write_events, tuple(events)))
+    async def append_events(self, events: Iterable[Event], *, lazy: bool = False) -> None:
+        """Appends events (and their effect on `branches`) in the writer's next pass; raises the
+        first event's error, if any (the others land regardless).
+
+        `lazy` events wait (at most `EVENTS_DELAY_S`) to ride along with the next ply's pass,
+        so a match's events and its plies cost one commit, not two.
+        """
+        written = [self.queue_event(event) for event in events]
+        if not lazy:
+            self.flush_soon()
+        errors = [e for e in await asyncio.gather(*written, return_exceptions=True) if e]
+        if errors:
+            raise errors[0]
+
+    def queue_event(self, event: Event) -> asyncio.Future[None]:
+        """Queues an event (and its effect on `branches`) without waiting: it rides along with
+        the next ply's pass, or is written within `EVENTS_DELAY_S`. The future says how it went.
+        """
+        if self._closed:
+            raise StoreError(f"replay database {self.path} is closed")
+        loop = asyncio.get_running_loop()
+        write = _Write(None, event, loop.create_future())
+        self._pending.append(write)
+        if self._lazy_timer is None and not self._wake.is_set():
+            self._lazy_timer = loop.call_later(EVENTS_DELAY_S, self._wake_lazy)
+        self._ensure_writer(loop)
+        return write.done
+
+    def flush_soon(self) -> None:
+        """Writes queued events now rather than with the next ply."""
+        if self._pending:
+            self._wake.set()
 
     # -- the group-commit writer ------------------------------------------------------------
 
     async def _submit(self, apply: Callable[[sqlite3.Connection], None]) -> None:
-        """Queues `apply` for the writer's next pass; returns once that pass has committed."""
+        """Queues `apply` for the writer's next pass; returns once that pass has committed.
+
+        A caller cancelled meanwhile stops waiting, but its write stays queued and lands."""
         if self._closed:
             raise StoreError(f"replay database {self.path} is closed")
-        write = _Write(apply, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        write = _Write(apply, None, loop.create_future())
         self._pending.append(write)
         self._wake.set()
+        self._ensure_writer(loop)
+        await write.done
+
+    def _ensure_writer(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(
-                self._write_passes(), name="arena-store-writer"
-            )
-        # Awaited through a shield: a caller cancelled meanwhile does not unqueue its write.
-        await asyncio.shield(write.done)
+            self._writer = loop.create_task(self._write_passes(), name="arena-store-writer")
+
+    def _wake_lazy(self) -> None:
+        self._lazy_timer = None
+        self._wake.set()
 
     async def _write_passes(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if self._lazy_timer is not None:
+                self._lazy_timer.cancel()
+                self._lazy_timer = None
             while self._pending:
                 batch, self._pending = self._pending, []
                 try:
@@ -998,6 +1073,7 @@ class Store:
     async def _drain_writes(self) -> None:
         """Waits until every submitted write has been committed (or has failed)."""
         while self._pending or self._wake.is_set():
+            self.flush_soon()
             pending = [w.done for w in self._pending]
             if pending:
                 await asyncio.wait(pending)
@@ -1008,6 +1084,9 @@ class Store:
             pass
 
     def _stop_writer(self) -> None:
+        if self._lazy_timer is not None:
+            self._lazy_timer.cancel()
+            self._lazy_timer = None
         for write in self._pending:
             if not write.done.done():
                 write.done.set_exception(StoreError(f"replay database {self.path} is closed"))
@@ -1128,13 +1207,14 @@ class Store:
         rows = await self._rows(
             "SELECT * FROM branches WHERE match_id = ? ORDER BY id", (match_id,)
         )
+        moves = await self.moves(match_id) if rows else []
         return [
             BranchRow(
                 match_id=r["match_id"],
                 branch_id=r["branch_id"],
                 ply=r["ply"],
                 side=r["side"],
-                path=tuple(r["path"].split()),
+                path=_branch_path(r["path"], r["ply"], r["depth"], moves),
                 guess=r["guess"],
                 probability=r["probability"],
                 rank=r["rank"],
@@ -1172,8 +1252,10 @@ class Store:
 class _Write:
     """One unit of the writer's pass: it lands whole or not at all (a savepoint)."""
 
-    apply: Callable[[sqlite3.Connection], None]
+    apply: Callable[[sqlite3.Connection], None] | None
     """Runs in the database thread, inside the pass's transaction."""
+    event: Event | None
+    """Or an event to append (numbered after its match's last one)."""
     done: asyncio.Future[None]
 
 
@@ -1187,21 +1269,46 @@ async def _in_db_thread(conn: aiosqlite.Connection, fn: Callable[..., Any], *arg
 
 
 def _write_pass(db: sqlite3.Connection, batch: Sequence[_Write]) -> list[Exception | None]:
-    """One transaction: every write of the batch in its own savepoint, then one COMMIT (one
-    fsync). Returns each write's error (None when it landed)."""
+    """One transaction for the whole batch, then one COMMIT (one fsync). Returns each write's
+    error (None when it landed).
+
+    Writes rarely fail, so the batch is tried as it is first; if one fails, the transaction is
+    rolled back and the batch done again with a savepoint per write, so the others still land.
+    """
+    try:
+        _apply_all(db, batch, isolated=False)
+        return [None] * len(batch)
+    except sqlite3.OperationalError:
+        raise  # busy, disk I/O, full: every write of the pass fails alike
+    except Exception:
+        pass
+    return _apply_all(db, batch, isolated=True)
+
+
+def _apply_all(
+    db: sqlite3.Connection, batch: Sequence[_Write], *, isolated: bool
+) -> list[Exception | None]:
     outcomes: list[Exception | None] = []
+    next_seq: dict[str, int] = {}
     db.execute("BEGIN IMMEDIATE")
     try:
         for write in batch:
-            db.execute("SAVEPOINT arena_write")
+            if isolated:
+                db.execute("SAVEPOINT arena_write")
             try:
-                write.apply(db)
+                if write.apply is not None:
+                    write.apply(db)
+                elif write.event is not None:
+                    _write_event(db, write.event, next_seq)
             except Exception as exc:
+                if not isolated:
+                    raise
                 db.execute("ROLLBACK TO arena_write")
                 outcomes.append(exc)
             else:
                 outcomes.append(None)
-            db.execute("RELEASE arena_write")
+            if isolated:
+                db.execute("RELEASE arena_write")
         db.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(Exception):
@@ -1263,22 +1370,20 @@ def _write_ply(
         raise StoreError(f"match {match_id} is not in the replay database; create it first")
 
 
-def _write_events(events: Sequence[Event], db: sqlite3.Connection) -> None:
-    next_seq: dict[str, int] = {}
-    for event in events:
-        mid = event.match_id
-        if mid not in next_seq:
-            row = db.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE match_id = ?", (mid,)
-            ).fetchone()
-            next_seq[mid] = (int(row[0]) if row else 0) + 1
-        seq = next_seq[mid]
-        next_seq[mid] = seq + 1
-        db.execute(
-            "INSERT INTO events (match_id, seq, t, kind, json) VALUES (?, ?, ?, ?, ?)",
-            (mid, seq, event.t, type(event).__name__, event_json(event)),
-        )
-        _branch_effect(db, event)
+def _write_event(db: sqlite3.Connection, event: Event, next_seq: dict[str, int]) -> None:
+    mid = event.match_id
+    seq = next_seq.get(mid)
+    if seq is None:
+        row = db.execute(
+            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE match_id = ?", (mid,)
+        ).fetchone()
+        seq = (int(row[0]) if row else 0) + 1
+    db.execute(
+        "INSERT INTO events (match_id, seq, t, kind, json) VALUES (?, ?, ?, ?, ?)",
+        (mid, seq, event.t, type(event).__name__, event_json(event)),
+    )
+    _branch_effect(db, event)
+    next_seq[mid] = seq + 1  # only once the event landed: a failed one leaves no gap
 
 
 _NEWEST_BRANCH = "id = (SELECT MAX(id) FROM branches WHERE match_id = ? AND branch_id = ?)"
@@ -1294,7 +1399,7 @@ def _branch_effect(db: sqlite3.Connection, event: Event) -> None:
                 event.branch_id,
                 event.ply,
                 event.side,
-                " ".join(event.path),
+                " ".join(_branch_tail(event.path, event.depth)),
                 event.guess,
                 event.probability,
                 event.rank,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from types import TracebackType
 from typing import Self
@@ -19,19 +20,20 @@ class MatchRecorder:
     As the runner's `Journal`, `record` is awaited for MatchStarted, MoveCommitted and MatchEnded,
     so a committed ply is on disk before the next turn; its errors propagate (a ply that cannot
     be saved should stop the match). As an `EventBus` subscriber, calling it only queues the
-    event; a background task writes `events` and `branches` rows and logs its failures, so it
-    never slows or breaks the match. Without `match_id` one recorder serves every match it is
-    given; with it, events of other matches are ignored.
+    event with the store's writer, which writes `events` and `branches` rows along with the next
+    ply (one commit for both) and reports failures here, so it never slows or breaks the match.
+    Without `match_id` one recorder serves every match it is given; with it, events of other
+    matches are ignored.
     """
 
     def __init__(self, store: Store, match_id: str | None = None, *, batch_size: int = 256) -> None:
         self.store = store
         self.match_id = match_id
         self.batch_size = batch_size
+        """Kept for callers; the store's writer batches every match's events together."""
         self.failed = 0
         """Events that could not be written."""
-        self._queue: asyncio.Queue[Event] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Future[None]] = set()
         self._closed = False
 
     # -- Journal ----------------------------------------------------------------------------
@@ -40,11 +42,11 @@ class MatchRecorder:
         """Persists a durable event; returns once it is committed."""
         if self.match_id is not None and event.match_id != self.match_id:
             return
-        # Shielded: when the match is cancelled mid-write the ply still lands (or fails whole).
         if isinstance(event, MatchStarted):
             await asyncio.shield(self.store.mark_running(event.match_id))
         elif isinstance(event, MoveCommitted):
-            await asyncio.shield(self.store.add_ply(event.match_id, event.record))
+            # No shield needed: a queued ply lands even when the match is cancelled meanwhile.
+            await self.store.add_ply(event.match_id, event.record)
         elif isinstance(event, MatchEnded):
             await asyncio.shield(
                 self.store.finish_match(
@@ -60,26 +62,42 @@ class MatchRecorder:
     # -- subscriber -------------------------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
-        """Queues `event` for the background writer; never blocks, never raises."""
+        """Queues `event` with the store's writer; never blocks, never raises."""
         if self._closed or (self.match_id is not None and event.match_id != self.match_id):
             return
         try:
-            if self._task is None:
-                self._task = asyncio.get_running_loop().create_task(
-                    self._drain(), name="arena-store-recorder"
-                )
-            self._queue.put_nowait(event)
-        except Exception:
-            self.failed += 1
-            log.exception("replay recorder could not queue %s", type(event).__name__)
+            written = self.store.queue_event(event)
+        except Exception as exc:
+            self._dropped(event, exc)
+            return
+        self._in_flight.add(written)
+        written.add_done_callback(functools.partial(self._written, event))
+
+    def _written(self, event: Event, written: asyncio.Future[None]) -> None:
+        self._in_flight.discard(written)
+        if written.cancelled():
+            self._dropped(event, asyncio.CancelledError())
+        elif written.exception() is not None:
+            self._dropped(event, written.exception())
+
+    def _dropped(self, event: Event, exc: BaseException | None) -> None:
+        self.failed += 1
+        log.warning(
+            "replay recorder dropped %s of match %s: %s: %s",
+            type(event).__name__,
+            event.match_id,
+            type(exc).__name__,
+            exc,
+        )
 
     async def flush(self) -> None:
         """Waits until every queued event has been written (or has failed)."""
-        if self._task is not None and not self._task.done():
-            await self._queue.join()
+        if self._in_flight:
+            self.store.flush_soon()
+            await asyncio.wait(set(self._in_flight))
 
     async def aclose(self) -> None:
-        """Writes what is queued, stops the background task and gives up the match's lease."""
+        """Writes what is queued and gives up the match's lease."""
         self._closed = True
         await self.flush()
         if self.match_id is not None and self.store.holds_lease(self.match_id):
@@ -87,16 +105,6 @@ class MatchRecorder:
                 await self.store.release_lease(self.match_id)
             except Exception as exc:  # a lease left behind goes stale with its process
                 log.warning("could not release the lease of %s: %s", self.match_id, exc)
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                # Re-raise only a cancellation aimed at the caller, not the one we just sent.
-                if current is not None and current.cancelling():
-                    raise
-            self._task = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -108,42 +116,3 @@ class MatchRecorder:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-    async def _drain(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self.batch_size and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await self._write(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
-
-    async def _write(self, batch: list[Event]) -> None:
-        try:
-            await self.store.append_events(batch)
-            return
-        except Exception as exc:
-            if self.store.closed or len(batch) == 1:
-                self.failed += len(batch)
-                log.warning(
-                    "replay recorder dropped %d event(s): %s: %s",
-                    len(batch),
-                    type(exc).__name__,
-                    exc,
-                )
-                return
-        # One bad event (say, of a match not in the store) must not cost the others.
-        for event in batch:
-            try:
-                await self.store.append_events([event])
-            except Exception as exc:
-                self.failed += 1
-                log.warning(
-                    "replay recorder dropped %s of match %s: %s: %s",
-                    type(event).__name__,
-                    event.match_id,
-                    type(exc).__name__,
-                    exc,
-                )

@@ -529,9 +529,17 @@ async def test_recorder_as_journal_and_subscriber(store: Store) -> None:
     assert events[-1].kind == "MatchEnded" and events[-1].data["stats"]["plies"] == 2
     guesses = next(e for e in events if e.kind == "GuessesMade").data["guesses"]
     assert guesses == [{"move": "e2e4", "probability": 0.6}, {"move": "d2d4", "probability": 0.3}]
+    # A committed move's event is a delta: its record is the ply's row, not repeated here.
     committed = next(e for e in events if e.kind == "MoveCommitted")
-    assert committed.data["record"] == make_records(SCHOLAR[:2])[0].as_dict()
-    assert committed.data["record"]["usage"]["input_tokens"] == 100
+    first = make_records(SCHOLAR[:2])[0]
+    assert committed.data == {
+        "match_id": "m1",
+        "t": committed.t,
+        "ply": 0,
+        "side": 0,
+        "move": first.move,
+    }
+    assert (await store.get_plies("m1"))[0] == first
 
     branches = {b.branch_id: b for b in await store.get_branches("m1")}
     assert branches[1].status == "adopted"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from arena.core.events import TurnStarted
+from arena.core.events import BranchStarted, MoveCommitted, TurnStarted
 from arena.core.ledger import PlyRecord
 from arena.games.chess import START_FEN, ChessState
 from arena.store import LeaseLostError, MatchRecorder, Store
@@ -205,3 +205,44 @@ def test_kill_9_under_load_loses_no_committed_ply(tmp_path: Path) -> None:
                 assert [p.ply for p in plies] == list(range(len(plies)))
 
     asyncio.run(check())
+
+
+async def test_events_store_deltas_not_histories(tmp_path: Path) -> None:
+    """A branch deep in a game stores its guesses, not the game's moves again; it reads back
+    whole. A committed move's event is its ply and move (the record is the ply's row)."""
+    store = await Store.open(tmp_path / "a.db")
+    try:
+        await _create(store, "m1")
+        state = ChessState.from_fen()
+        for ply in range(40):
+            move = sorted(state.legal_moves())[ply % 2]
+            await store.add_ply("m1", _record(ply, state, move))
+            state = state.apply(move)
+        guess = sorted(state.legal_moves())[0]
+        reply = sorted(state.apply(guess).legal_moves())[0]
+        async with MatchRecorder(store, "m1") as recorder:
+            for depth, path in ((1, (*state.path, guess)), (2, (*state.path, guess, reply))):
+                recorder(
+                    BranchStarted(
+                        match_id="m1",
+                        t=0.1,
+                        branch_id=depth,
+                        ply=len(path),
+                        side=depth % 2,
+                        path=path,
+                        guess=path[-1],
+                        probability=0.5,
+                        rank=1,
+                        depth=depth,
+                    )
+                )
+            recorder(MoveCommitted(match_id="m1", t=0.2, record=_record(40, state, guess)))
+        rows = await store._rows("SELECT path FROM branches WHERE match_id = 'm1' ORDER BY id")
+        assert [r[0] for r in rows] == [guess, f"{guess} {reply}"]
+        events = await store.get_events("m1")
+        assert [e.data["path"] for e in events[:2]] == [[guess], [guess, reply]]
+        assert events[2].data == {"match_id": "m1", "t": 0.2, "ply": 40, "side": 0, "move": guess}
+        branches = await store.get_branches("m1")
+        assert [b.path for b in branches] == [(*state.path, guess), (*state.path, guess, reply)]
+    finally:
+        await store.close()
