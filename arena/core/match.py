@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -254,75 +256,109 @@ class Match:
                 predict_s=self.clock() - t,
             )
         )
+        calibrated = self._calibrators[waiter]
+        replies = [(rank, g, calibrated(g.probability)) for rank, g in enumerate(guesses, 1)]
+        deep = self.policy.depth >= 2 and bool(guesses)
+        if self._budget is None or not deep:
+            for rank, guess, p in replies:
+                if not self._start_reply(state, rank, guess, p):
+                    break
+            # Depth 2 waits on another prediction: after every depth-1 branch is running.
+            if deep:
+                line = await self._depth2_line(state, guesses[0], replies[0][2])
+                if line is not None:
+                    self._start_depth2(*line)
+            return
+        # Under a budget the top reply starts at once; the other replies and the depth-2 line
+        # then share what is left, most probable first.
+        rank, top, p_top = replies[0]
+        if not self._start_reply(state, rank, top, p_top):
+            return
+        line = await self._depth2_line(state, top, p_top)
+        options: list[tuple[float, Callable[[], bool]]] = [
+            (p, functools.partial(self._start_reply, state, rank, g, p))
+            for rank, g, p in replies[1:]
+        ]
+        if line is not None and line[2] >= self.policy.depth2_min_probability:
+            options.append((line[2], functools.partial(self._start_depth2, *line)))
+        for _, start in sorted(options, key=lambda o: -o[0]):
+            if not start():
+                break
+
+    def _start_reply(self, state: GameState, rank: int, guess: Guess, p: float) -> bool:
+        """Starts the waiter's reply to `guess` (calibrated probability `p`) if the policy lets
+        it; False when no further (less likely) reply should be tried."""
+        mover = state.to_move
+        waiter = 1 - mover
+        if self.branches.in_flight() >= self.policy.max_in_flight or not self.branches.has_room(
+            waiter
+        ):
+            return False
         # A reply can save at most the shorter of the two thinking times.
         saving = min(self._expected_decision_s(mover), self._expected_decision_s(waiter))
-        cost = self.seats[waiter].actor.expected_cost_usd()
-        calibrated = self._calibrators[waiter]
-        for rank, guess in enumerate(guesses, 1):
-            if self.branches.in_flight() >= self.policy.max_in_flight or not self.branches.has_room(
-                waiter
-            ):
-                break
-            if not self.policy.worth(guess.probability, saving, cost):
-                continue
-            child = state.apply(guess.move)
-            if child.outcome() is not None or (waiter, child) in self.branches:
-                continue
-            if not self._fits_budget(waiter, mover, calibrated(guess.probability), rank):
-                break
-            self.branches.start(
-                waiter,
-                child,
-                speculative=True,
-                guess=guess.move,
-                probability=guess.probability,
-                rank=rank,
-                depth=1,
-            )
-        # Depth 2 waits on another prediction: it comes after every depth-1 branch is running.
-        if self.policy.depth >= 2 and guesses:
-            top = guesses[0]
-            child = state.apply(top.move)
-            if child.outcome() is None:
-                await self._speculate_depth2(child, calibrated(top.probability))
+        if not self.policy.worth(
+            guess.probability, saving, self.seats[waiter].actor.expected_cost_usd()
+        ):
+            return True
+        child = state.apply(guess.move)
+        if child.outcome() is not None or (waiter, child) in self.branches:
+            return True
+        if not self._fits_budget(waiter, mover, p, rank):
+            return False
+        self.branches.start(
+            waiter,
+            child,
+            speculative=True,
+            guess=guess.move,
+            probability=guess.probability,
+            rank=rank,
+            depth=1,
+        )
+        return True
 
-    async def _speculate_depth2(self, child: GameState, p1: float) -> None:
-        """Pre-thinks the mover's answer to the waiter's most likely reply at `child`."""
-        mover = child.to_move ^ 1
+    async def _depth2_line(
+        self, state: GameState, top: Guess, p1: float
+    ) -> tuple[GameState, Guess, float] | None:
+        """The mover's most likely answer to the waiter's most likely reply after `top`: the
+        position it would be decided at, the answer guessed, and the line's probability."""
+        mover = state.to_move
+        child = state.apply(top.move)
         speculator = self.seats[mover].speculator
         if (
-            speculator is None
+            child.outcome() is not None
+            or speculator is None
             or self.seats[mover].actor.person
             or self._depth2_this_turn >= self.policy.depth2_budget
         ):
-            return
-        replies = clean_guesses(child, await speculator.predict(child, 1), 1)
+            return None
+        answers = clean_guesses(child, await speculator.predict(child, 1), 1)
+        if not answers:
+            return None
+        grandchild = child.apply(answers[0].move)
+        if grandchild.outcome() is not None or (mover, grandchild) in self.branches:
+            return None
+        return grandchild, answers[0], p1 * self._calibrators[mover](answers[0].probability)
+
+    def _start_depth2(self, grandchild: GameState, answer: Guess, p: float) -> bool:
+        """Pre-thinks the mover's decision two plies ahead; False if the policy refuses."""
+        mover = grandchild.to_move
         if (
-            not replies
-            or self.branches.in_flight() >= self.policy.max_in_flight
+            self.branches.in_flight() >= self.policy.max_in_flight
             or not self.branches.has_room(mover)
+            or (mover, grandchild) in self.branches
         ):
-            return
-        reply = replies[0]
-        grandchild = child.apply(reply.move)
-        p = p1 * self._calibrators[mover](reply.probability)
+            return False
         saving = self._expected_decision_s(mover)
-        if grandchild.outcome() is not None or not self.policy.worth(
-            p, saving, self.seats[mover].actor.expected_cost_usd()
-        ):
-            return
-        if (mover, grandchild) in self.branches:
-            return
-        # Under a budget, depth 2 only where the two guesses concentrate the probability mass;
-        # its call runs until the reply after next, so all of it is at stake.
-        if self._budget is not None and (
-            p < self.policy.depth2_min_probability or not self._fits_budget(mover, mover, p, rank=2)
-        ):
-            return
+        if not self.policy.worth(p, saving, self.seats[mover].actor.expected_cost_usd()):
+            return False
+        # Its call runs until the reply after next, so all of it is at stake.
+        if not self._fits_budget(mover, mover, p, rank=2):
+            return False
         self._depth2_this_turn += 1
         self.branches.start(
-            mover, grandchild, speculative=True, guess=reply.move, probability=p, rank=1, depth=2
+            mover, grandchild, speculative=True, guess=answer.move, probability=p, rank=1, depth=2
         )
+        return True
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)
