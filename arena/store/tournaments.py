@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from arena.store.db import Store, StoreError, _lease_live, _now
+from arena.store.db import MatchRow, Store, StoreError, _lease_live, _now
 
 LEASE_PREFIX = "tournament:"
 
@@ -253,6 +253,16 @@ async def live_games(store: Store, tournament_id: str) -> list[LiveGame]:
     ]
 
 
+async def tournament_matches(store: Store, tournament_id: str) -> dict[str, MatchRow]:
+    """The matches of a tournament's games by id, in one query."""
+    rows = await store._rows(
+        f"{store._MATCH_SELECT} WHERE m.id IN"
+        " (SELECT match_id FROM tournament_games WHERE tournament_id = ?)",
+        (tournament_id,),
+    )
+    return {r["id"]: store._match_row(r) for r in rows}
+
+
 async def get_tournament(store: Store, tournament_id: str) -> TournamentRow | None:
     rows = await store._rows(f"{_SELECT} WHERE t.id = ?", (tournament_id,))
     return _row(store, rows[0]) if rows else None
@@ -304,4 +314,5 @@ __all__ = [
     "resolve_tournament_id",
     "set_status",
     "skip_games",
+    "tournament_matches",
 ]

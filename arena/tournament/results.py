@@ -25,7 +25,13 @@ from arena.core.ledger import MatchStats
 from arena.store import Store
 from arena.store.db import MatchRow
 from arena.store.export import export_pgn
-from arena.store.tournaments import GameState, TournamentGameRow, TournamentRow, get_games
+from arena.store.tournaments import (
+    GameState,
+    TournamentGameRow,
+    TournamentRow,
+    get_games,
+    tournament_matches,
+)
 from arena.tournament.config import TournamentConfig
 from arena.tournament.ratings import ScoredGame, Table, standings
 
@@ -70,8 +76,9 @@ def score_match(row: MatchRow | None) -> tuple[float | None, str | None, bool, b
 
 async def load_results(store: Store, tournament_id: str) -> list[GameResult]:
     out = []
+    matches = await tournament_matches(store, tournament_id)
     for g in await get_games(store, tournament_id):
-        row = await store.get_match(g.match_id) if g.match_id else None
+        row = matches.get(g.match_id) if g.match_id else None
         score, result, forfeit, adjudicated = score_match(row)
         out.append(
             GameResult(

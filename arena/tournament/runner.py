@@ -158,6 +158,7 @@ class Tournament:
         self._engine_players: set[str] = set()
         self._engine_speculator = False
         self._stopping = False
+        self._prior_cost: float | None = None
         self._classify_players()
 
     # -- creation -------------------------------------------------------------------------------
@@ -448,6 +449,8 @@ class Tournament:
     def _prior_game_cost(self) -> float:
         """A game's cost before any game has finished: both players' expected cost per move
         over the ply limit (80 plies without one)."""
+        if self._prior_cost is not None:
+            return self._prior_cost
         plies = self.config.max_plies or 80
         ctx = Context()
         total = 0.0
@@ -455,7 +458,8 @@ class Tournament:
             with contextlib.suppress(Exception):
                 total += build_actor(p.spec, ctx).expected_cost_usd()
         per_move = total / len(self.config.players)
-        return per_move * plies
+        self._prior_cost = per_move * plies
+        return self._prior_cost
 
     def _sprt_decided(self, game: TournamentGameRow, results: Sequence[GameResult]) -> bool:
         sprt = self.config.sprt
