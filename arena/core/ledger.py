@@ -222,6 +222,51 @@ class MatchStats:
             ),
         )
 
+    @classmethod
+    def combine(cls, parts: Iterable[MatchStats]) -> MatchStats:
+        """Several matches' figures as one (a tournament, a bench row): the counts and sums add
+        up and the ratios are recomputed from them, by the same definitions. The p95 latency
+        is the largest of the parts' (a bound: the parts' samples are not kept)."""
+        items = list(parts)
+
+        def total(name: str) -> Any:
+            return sum(getattr(p, name) for p in items)
+
+        def dollars(name: str) -> float | None:
+            values = [getattr(p, name) for p in items]
+            return None if any(v is None for v in values) else round(sum(values), 6)
+
+        sequential, wall = total("sequential_s"), total("wall_s")
+        speculated, predicted = total("speculated_plies"), total("predicted_plies")
+        committed, wasted = total("committed_tokens"), total("wasted_tokens")
+        latencies = [p.commit_latency_p95_ms for p in items if p.commit_latency_p95_ms is not None]
+        return cls(
+            plies=total("plies"),
+            machine_plies=total("machine_plies"),
+            sequential_s=round(sequential, 4),
+            wall_s=round(wall, 4),
+            saved_s=round(sequential - wall, 4),
+            saved_pct=round(100 * (sequential - wall) / sequential, 2) if sequential > 0 else 0.0,
+            speculated_plies=speculated,
+            predicted_plies=predicted,
+            hit_rate=round(predicted / speculated, 4) if speculated else 0.0,
+            top1=total("top1"),
+            adopted_plies=total("adopted_plies"),
+            branches_started=total("branches_started"),
+            branches_wasted=total("branches_wasted"),
+            committed_tokens=committed,
+            wasted_tokens=wasted,
+            token_overhead_pct=round(100 * wasted / committed, 2) if committed else 0.0,
+            cost_usd=dollars("cost_usd"),
+            wasted_cost_usd=dollars("wasted_cost_usd"),
+            illegal_attempts=total("illegal_attempts"),
+            usage=SideUsage(
+                white=_total(p.usage.white for p in items),
+                black=_total(p.usage.black for p in items),
+            ),
+            commit_latency_p95_ms=max(latencies) if latencies else None,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (finite numbers only), keyed by field name."""
         out: dict[str, Any] = {}

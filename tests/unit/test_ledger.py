@@ -199,3 +199,24 @@ def test_stats_round_trip_and_garbage() -> None:
     broken = MatchStats.from_dict({"plies": "many", "wall_s": float("nan"), "usage": 5})
     assert broken == MatchStats()
     assert record.as_dict()["usage"]["input_tokens"] == 100
+
+
+@pytest.mark.looptime
+async def test_combined_stats_follow_the_same_definitions() -> None:
+    games = [
+        await _match(
+            Fixed(seed, 0.3),
+            Fixed(seed + 1, 0.2),
+            (OracleSpeculator(seed + 1, 0.7), OracleSpeculator(seed, 0.7)),
+            SpeculationPolicy(k=2),
+            plies=10,
+        ).run()
+        for seed in (1, 5, 9)
+    ]
+    combined = MatchStats.combine(g.stats for g in games)
+    whole = MatchStats.from_records([r for g in games for r in g.records], [g.tail for g in games])
+    for name in ("plies", "adopted_plies", "speculated_plies", "predicted_plies", "top1"):
+        assert getattr(combined, name) == getattr(whole, name)
+    for name in ("sequential_s", "wall_s", "saved_s", "saved_pct", "hit_rate"):
+        assert getattr(combined, name) == pytest.approx(getattr(whole, name), abs=0.01)
+    assert MatchStats.combine([]) == MatchStats()
