@@ -33,8 +33,10 @@ def seconds(value: float | None) -> str:
 def saving(saved_s: float, saved_pct: float) -> str:
     """`saved 2.40s (20%)`, or `lost 1.10s (-9%)` when speculation cost time (the ledger's
     saving: the same match without speculation against the wall clock)."""
-    if saved_s < 0:
+    if saved_s < -0.005:  # less than the figures' last digit reads as nothing saved
         return f"lost {seconds(-saved_s)} ({percent(saved_pct)})"
+    if saved_s < 0:
+        return f"saved {seconds(0.0)} (0%)"
     return f"saved {seconds(saved_s)} ({percent(saved_pct)})"
 
 

@@ -411,10 +411,16 @@ class LiveScreen(ArenaScreen):
         if path is not None and self._reveals_human_move(path):
             self._log(event, f"branch {event.branch_id} ready ({seconds(event.duration_s)})")
             return
-        move = event.move or "no move"
-        if path is not None and event.move is not None:
-            move = san(board_at(self.state.start_fen, path), event.move)
-        outcome = f"failed: {event.error}" if event.error else f"ready: {move}"
+        if event.error:
+            outcome = f"failed: {event.error}"
+        elif event.move is None:
+            # e.g. a recording that never reached the guessed position has no reply to give.
+            outcome = "ended without a reply"
+        else:
+            move = event.move
+            if path is not None:
+                move = san(board_at(self.state.start_fen, path), event.move)
+            outcome = f"ready: reply {move}"
         self._log(event, f"branch {event.branch_id} {outcome} ({seconds(event.duration_s)})")
 
     def _branch_cancelled(self, event: BranchCancelled) -> None:
