@@ -13,9 +13,10 @@ from typing import Any
 
 from arena import config
 from arena.core.errors import ArenaError
+from arena.core.game import GameState
 from arena.core.match import Match, Seat
 from arena.core.policy import DEFAULT_POLICY, SpeculationPolicy
-from arena.games.chess import ChessState
+from arena.games import CHESS, Game, load_game, replay
 from arena.specs import Context, build_actor, build_speculator, stored_spec
 from arena.store import MatchRecorder, Store
 
@@ -34,14 +35,18 @@ class MatchPlan:
 
     white: str
     black: str
+    """The first player's spec (White in chess); `black` the second's."""
     white_speculator: str | None = None
     black_speculator: str | None = None
     fen: str | None = None
+    """The start position in the game's notation (a FEN for chess); None for the usual start."""
     moves: tuple[str, ...] = ()
     max_plies: int | None = None
     seed: int = 0
     time_scale: float = 1.0
     policy: SpeculationPolicy = field(default_factory=SpeculationPolicy)
+    game: str = CHESS
+    """The game's spec: `chess`, `connect_four`, `go:board_size=9` (`arena games`)."""
 
     def policy_json(self) -> dict[str, Any]:
         return {**asdict(self.policy), "time_scale": self.time_scale}
@@ -49,7 +54,7 @@ class MatchPlan:
 
 def plan_from_form(values: dict[str, str]) -> MatchPlan:
     """A plan from the TUI's start form: white, black, white_speculator, black_speculator (or one
-    `speculator` for both), k, max_plies, fen."""
+    `speculator` for both), k, max_plies, fen, game."""
 
     def number(key: str, default: int | None) -> int | None:
         text = values.get(key, "").strip()
@@ -82,12 +87,18 @@ def plan_from_form(values: dict[str, str]) -> MatchPlan:
         fen=values.get("fen", "").strip() or None,
         max_plies=number("max_plies", None),
         policy=SpeculationPolicy(enabled=enabled, k=k),
+        game=values.get("game", "").strip() or CHESS,
     )
 
 
-def build_seats(plan: MatchPlan) -> tuple[Seat, Seat]:
+def build_seats(plan: MatchPlan, game: Game | None = None) -> tuple[Seat, Seat]:
     """Actors and speculators for both sides; bad specs raise `ArenaError` before anything runs."""
-    ctx = Context(seed=plan.seed, time_scale=plan.time_scale, concurrency=plan.policy.k + 2)
+    ctx = Context(
+        seed=plan.seed,
+        time_scale=plan.time_scale,
+        concurrency=plan.policy.k + 2,
+        game=game or load_game(plan.game),
+    )
     white = build_actor(plan.white, ctx)
     black = build_actor(plan.black, ctx)
     speculate = plan.policy.enabled
@@ -115,9 +126,10 @@ async def prepare_match(
     plan: MatchPlan, store: Store, match_id: str | None = None, *, resume: bool = False
 ) -> Prepared:
     """Checks the plan, records the match row and returns the runnable match."""
-    start = ChessState.from_fen(plan.fen)
-    state = ChessState.from_moves(start.position(), plan.moves) if plan.moves else start
-    seats = build_seats(plan)
+    game = load_game(plan.game)
+    start = game.start(plan.fen)
+    state = replay(start, plan.moves)
+    seats = build_seats(plan, game)
     if match_id is None:
         match_id = store.new_match_id()
     recorder = MatchRecorder(store, match_id)
@@ -141,7 +153,7 @@ async def prepare_match(
         # One writer per match: a resume of a match another live process plays stops here.
         await store.acquire_lease(match_id)
         if not resume:
-            await _create_row(store, match_id, replace(plan, max_plies=max_plies), start)
+            await _create_row(store, match_id, replace(plan, max_plies=max_plies), game, start)
     except BaseException:
         with contextlib.suppress(Exception):
             await store.release_lease(match_id)
@@ -151,7 +163,9 @@ async def prepare_match(
     return Prepared(match, recorder, plan)
 
 
-async def _create_row(store: Store, match_id: str, plan: MatchPlan, start: ChessState) -> None:
+async def _create_row(
+    store: Store, match_id: str, plan: MatchPlan, game: Game, start: GameState
+) -> None:
     await store.create_match(
         match_id,
         white_spec=stored_spec(plan.white),
@@ -162,6 +176,7 @@ async def _create_row(store: Store, match_id: str, plan: MatchPlan, start: Chess
         max_plies=plan.max_plies,
         seed=plan.seed,
         policy=plan.policy_json(),
+        game=game.spec,
     )
 
 
@@ -195,5 +210,6 @@ async def plan_for_resume(store: Store, match_id: str, max_plies: int | None = N
         seed=row.seed or 0,
         time_scale=time_scale,
         policy=policy,
+        game=row.game or CHESS,
     )
     return plan

@@ -11,13 +11,18 @@ A spec is `KIND[:ARG][,key=value...]` or a profile name (`arena profiles`):
     trace:FILE|NAME                 replays a recorded game (its moves and latencies): a file,
                                     or a shipped trace by name (e.g. trace:gpt5-4c277d18)
     human                           you, in the TUI
+    mcts[:simulations=N,...]        OpenSpiel's MCTS (OpenSpiel games): simulations (1000),
+                                    rollouts (1), uct_c (2), seed (the match's)
+    solver[:positions=N]            exact minimax within N positions (500000: tic-tac-toe,
+                                    Connect Four endgames), else MCTS's move, flagged
     anthropic:MODEL[,opts]          Anthropic Messages API (key: ANTHROPIC_API_KEY)
     openai:MODEL[@URL][,opts]       OpenAI, or any OpenAI-compatible server at URL
     ollama:MODEL[,opts]             a local Ollama server (http://127.0.0.1:11434/v1)
     NAME                            a profile: shipped (arena/data/profiles/NAME.toml), or
                                     NAME.toml in your profile folder (`config.user_profiles()`)
 
-Speculator specs: `stockfish[:opts]` (MultiPV), `random`, `trace-guesses`, `adaptive`
+Speculator specs: `stockfish[:opts]` (MultiPV), `mcts[:opts]` (OpenSpiel games: top k by
+visits, default 500 simulations), `random`, `trace-guesses`, `adaptive`
 (a learning blend of a shallow and a deeper engine), `anthropic:MODEL`, `openai:MODEL[@URL]`,
 or `none`.
 """
@@ -27,7 +32,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, overload
 
@@ -35,6 +40,7 @@ from arena import config, data
 from arena.core.actor import Actor, Speculator
 from arena.core.errors import ArenaError
 from arena.engines import EngineOptions
+from arena.games import Game, load_game
 from arena.games.traces import Trace, load_trace
 from arena.players.random import RandomPlayer
 from arena.players.stockfish import EnginePlayer
@@ -43,7 +49,9 @@ from arena.speculators.blend import BlendSpeculator
 from arena.speculators.simple import RandomSpeculator, TraceGuessSpeculator
 from arena.speculators.stockfish import EngineSpeculator
 
-PLAYER_KINDS = ("stockfish", "uci", "random", "trace", "human", "anthropic", "openai")
+PLAYER_KINDS = (
+    "stockfish", "uci", "random", "trace", "human", "anthropic", "openai", "mcts", "solver",
+)  # fmt: skip
 SPECULATOR_KINDS = (
     "stockfish",
     "uci",
@@ -52,7 +60,18 @@ SPECULATOR_KINDS = (
     "adaptive",
     "anthropic",
     "openai",
+    "mcts",
 )
+CHESS_ONLY_KINDS = frozenset({"stockfish", "uci", "trace", "trace-guesses", "adaptive"})
+"""Kinds that need python-chess positions."""
+OPENSPIEL_ONLY_KINDS = frozenset({"mcts", "solver"})
+"""Kinds that search OpenSpiel games."""
+
+
+def kinds_for(game: Game, kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """The kinds of `kinds` that play `game`."""
+    other = OPENSPIEL_ONLY_KINDS if game.is_chess else CHESS_ONLY_KINDS
+    return tuple(k for k in kinds if k not in other)
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,15 @@ class Context:
     time_scale: float = 1.0
     concurrency: int = 4
     traces: list[Trace] = field(default_factory=list)
+    game: Game = field(default_factory=load_game)
+    """The game played: a kind that cannot play it is an `ArenaError`."""
+
+
+def _check_game(spec: Spec, ctx: Context, kinds: tuple[str, ...]) -> None:
+    if spec.kind in kinds_for(ctx.game, kinds):
+        return
+    usable = ", ".join(kinds_for(ctx.game, kinds))
+    raise ArenaError(f"{spec.text}: {spec.kind} does not play {ctx.game.spec} (use {usable})")
 
 
 def _profile_sources() -> Iterator[tuple[str, str, str]]:
@@ -239,6 +267,9 @@ def build_actor(text: str, ctx: Context | None = None) -> Actor:
     """An actor from a player spec."""
     ctx = ctx or Context()
     spec = parse_spec(text, PLAYER_KINDS)
+    _check_game(spec, ctx, PLAYER_KINDS)
+    if spec.kind in ("mcts", "solver"):
+        return _build_search_actor(spec, ctx)
     if spec.kind in ("stockfish", "uci"):
         return EnginePlayer(engine_options(spec), spec.text, concurrency=ctx.concurrency)
     if spec.kind == "random":
@@ -258,6 +289,12 @@ def build_speculator(text: str | None, ctx: Context | None = None) -> Speculator
     if text is None or text.strip() in ("", "none", "off"):
         return None
     spec = parse_spec(text, SPECULATOR_KINDS)
+    _check_game(spec, ctx, SPECULATOR_KINDS)
+    if spec.kind == "mcts":
+        from arena.speculators.mcts import MCTSSpeculator
+
+        options, seed = _mcts_options(spec, ctx, default_simulations=500)
+        return MCTSSpeculator(options, seed, spec.text)
     if spec.kind in ("stockfish", "uci"):
         options = engine_options(spec)
         if options.movetime is None and options.depth is None and options.nodes is None:
@@ -278,6 +315,60 @@ def build_speculator(text: str | None, ctx: Context | None = None) -> Speculator
         )
         return BlendSpeculator([shallow, deep], spec.text)
     return _build_llm_speculator(spec)
+
+
+_MCTS_OPTIONS = {"simulations", "rollouts", "uct_c", "seed", "solve"}
+
+
+def _mcts_options(
+    spec: Spec, ctx: Context, *, default_simulations: int, extra: frozenset[str] = frozenset()
+) -> tuple[Any, int]:
+    """MCTS options and seed from a spec: simulations 1..10^7, rollouts 1..1000, uct_c > 0."""
+    from arena.games.search import MCTSOptions
+
+    unknown = set(spec.options) - _MCTS_OPTIONS - extra
+    if unknown:
+        names = ", ".join(sorted(_MCTS_OPTIONS | extra))
+        raise ArenaError(f"{spec.text}: unknown option {sorted(unknown)[0]!r} (options: {names})")
+
+    def bounded(key: str, default: int, high: int) -> int:
+        value = _int(spec, key)
+        if value is None:
+            return default
+        if not 1 <= value <= high:
+            raise ArenaError(f"{spec.text}: {key} must be 1..{high}, not {value}")
+        return value
+
+    uct_text = spec.options.get("uct_c", "2")
+    try:
+        uct_c = float(uct_text)
+    except ValueError:
+        uct_c = -1.0
+    if not 0 < uct_c < 1000:
+        raise ArenaError(f"{spec.text}: uct_c must be a number above 0, not {uct_text!r}")
+    options = MCTSOptions(
+        simulations=bounded("simulations", default_simulations, 10**7),
+        rollouts=bounded("rollouts", 1, 1000),
+        uct_c=uct_c,
+        solve=spec.options.get("solve", "1") not in ("0", "false"),
+    )
+    seed_spec = Spec("random", "", {"seed": spec.options["seed"]} if "seed" in spec.options else {})
+    return options, _seed(replace(seed_spec, text=spec.text), ctx)
+
+
+def _build_search_actor(spec: Spec, ctx: Context) -> Actor:
+    from arena.players.mcts import MCTSPlayer, SolverPlayer
+
+    if spec.kind == "mcts":
+        options, seed = _mcts_options(spec, ctx, default_simulations=1000)
+        return MCTSPlayer(options, seed, spec.text)
+    options, seed = _mcts_options(
+        spec, ctx, default_simulations=1000, extra=frozenset({"positions"})
+    )
+    positions = _int(spec, "positions") or 500_000
+    if not 1 <= positions <= 10**8:
+        raise ArenaError(f"{spec.text}: positions must be 1..10^8, not {positions}")
+    return SolverPlayer(positions, options, seed, spec.text)
 
 
 def _adaptive_depth(spec: Spec, key: str, default: int) -> EngineOptions:
@@ -325,3 +416,37 @@ def default_players() -> tuple[str, str, str]:
         "No API key: Stockfish vs Stockfish, Stockfish speculators. For models set "
         "ANTHROPIC_API_KEY or OPENAI_API_KEY, or play openai:MODEL@URL (README).",
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class GameEntry:
+    """A playable game as `arena games` lists it."""
+
+    spec: str
+    title: str
+    players: tuple[str, ...]
+    """The player kinds that play it (and profiles of those kinds)."""
+    speculators: tuple[str, ...]
+    default_speculator: str
+    listed: bool
+    """True for the games with a board of their own in the TUI; others show a generic grid."""
+
+
+def game_catalog() -> list[GameEntry]:
+    """Chess, the listed OpenSpiel games, then every other OpenSpiel game the arena can play."""
+    from arena.games.openspiel import GAMES, playable_games
+
+    out = []
+    for name in ["chess", *playable_games()]:
+        game = load_game(name)
+        out.append(
+            GameEntry(
+                spec=game.spec,
+                title=game.title,
+                players=kinds_for(game, PLAYER_KINDS),
+                speculators=kinds_for(game, SPECULATOR_KINDS),
+                default_speculator=game.default_speculator,
+                listed=name == "chess" or name in GAMES,
+            )
+        )
+    return out
