@@ -345,8 +345,12 @@ def _plan_from_args(args: argparse.Namespace) -> tuple[MatchPlan, str | None]:
     plan = MatchPlan(
         white=white,
         black=black,
-        white_speculator=None if args.no_speculation else (args.white_speculator or shared),
-        black_speculator=None if args.no_speculation else (args.black_speculator or shared),
+        white_speculator=None
+        if args.no_speculation
+        else (args.white_speculator or args.speculator or _default_speculator(white, shared)),
+        black_speculator=None
+        if args.no_speculation
+        else (args.black_speculator or args.speculator or _default_speculator(black, shared)),
         fen=args.fen,
         max_plies=args.max_plies,
         seed=args.seed,
@@ -355,6 +359,17 @@ def _plan_from_args(args: argparse.Namespace) -> tuple[MatchPlan, str | None]:
         game=game.spec,
     )
     return plan, note
+
+
+INSTANT_PLAYERS = frozenset({"random"})
+"""Players that answer at once: pre-thinking their replies saves nothing, so by default they get
+no speculator (and no engine processes for one). `--speculator` still gives them one."""
+
+
+def _default_speculator(player: str, default: str | None) -> str | None:
+    return (
+        None if player.strip().partition(":")[0].partition(",")[0] in INSTANT_PLAYERS else default
+    )
 
 
 async def _home(args: argparse.Namespace) -> int:

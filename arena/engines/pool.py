@@ -4,10 +4,12 @@ processes with a handshake timeout and a deadline on every search."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import math
 import os
 import shutil
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -265,30 +267,85 @@ class EngineOptions:
         return opts
 
 
-class EnginePool:
-    """Up to `size` engine processes, started lazily, each used by one search at a time.
+class _Slots:
+    """A fair (first come, first served) count of searches allowed at once, whose capacity can
+    grow while searches wait."""
 
-    A search that is cancelled makes python-chess send `stop`; the process then goes back to
-    the pool. A search past its deadline, or an engine that breaks the protocol, kills that
-    process and raises `EngineError`.
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._in_use = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self) -> None:
+        if self._in_use < self.capacity and not self._waiters:
+            self._in_use += 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot was handed over just as we were cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot goes to the longest waiter
+                return
+        self._in_use -= 1
+
+    def grow(self, capacity: int) -> None:
+        while self.capacity < capacity:
+            self.capacity += 1
+            if self._waiters:
+                self._in_use += 1
+                self.release()
+
+
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
+class EngineProcesses:
+    """Engine processes of one configuration (binary and UCI options), started lazily, each used
+    by one search at a time, searches served in the order they asked.
+
+    Shared by every pool of that configuration in the process (`EnginePool`), so 200 matches
+    with the same speculator run as many processes as the cores (or one match's concurrency),
+    not 200 times that.
     """
 
-    def __init__(self, options: EngineOptions, size: int) -> None:
+    def __init__(self, options: EngineOptions, capacity: int, binary: str | None = None) -> None:
         self.options = options
-        self.size = size
+        self._slots = _Slots(capacity)
         self._idle: list[chess.engine.UciProtocol] = []
         self._all: list[chess.engine.UciProtocol] = []
         self._transports: list[asyncio.SubprocessTransport] = []
         self._transport_of: dict[chess.engine.UciProtocol, asyncio.SubprocessTransport] = {}
-        self._slots = asyncio.Semaphore(size)
-        self._binary: str | None = None
+        self._binary = binary
         self._lock = asyncio.Lock()
+        self.users = 0
+        """Pools using these processes; the last one to close quits them."""
+
+    @property
+    def capacity(self) -> int:
+        return self._slots.capacity
+
+    def grow(self, capacity: int) -> None:
+        self._slots.grow(capacity)
 
     async def start(self) -> None:
-        """Starts one process now, so a broken binary fails before the match begins."""
+        """Starts one process now unless one runs, so a broken binary fails before the match."""
         self._binary = find_stockfish(self.options.binary)
-        engine = await self._spawn()
-        self._idle.append(engine)
+        async with self._lock:
+            if not self._all:
+                self._idle.append(await self._spawn())
 
     async def _spawn(self) -> chess.engine.UciProtocol:
         if self._binary is None:
@@ -300,11 +357,11 @@ class EnginePool:
             transport, engine = await asyncio.wait_for(chess.engine.popen_uci(binary), timeout)
         except TimeoutError:
             raise EngineError(
-                f"engine {self._describe()} did not finish the UCI handshake (uci/uciok) within "
+                f"engine {self.describe()} did not finish the UCI handshake (uci/uciok) within "
                 f"{timeout:g}s: is it a UCI engine? (option init_timeout=SECONDS)"
             ) from None
         except (OSError, chess.engine.EngineError) as exc:
-            raise EngineError(f"cannot start engine {self._describe()}: {_reason(exc)}") from None
+            raise EngineError(f"cannot start engine {self.describe()}: {_reason(exc)}") from None
         self._transports.append(transport)
         self._transport_of[engine] = transport
         self._all.append(engine)
@@ -316,15 +373,16 @@ class EnginePool:
                 timeout,
             )
         except (TimeoutError, chess.engine.EngineError) as exc:
-            self._kill(engine)
+            self.kill(engine)
             reason = _reason(exc)
-            raise EngineError(f"engine {self._describe()} rejected options: {reason}") from None
+            raise EngineError(f"engine {self.describe()} rejected options: {reason}") from None
         return engine
 
     @contextlib.asynccontextmanager
     async def engine(self) -> AsyncIterator[chess.engine.UciProtocol]:
         """An engine process for one search; it goes back to the pool afterwards."""
-        async with self._slots:
+        await self._slots.acquire()
+        try:
             async with self._lock:
                 engine = self._idle.pop() if self._idle else await self._spawn()
             try:
@@ -336,45 +394,16 @@ class EnginePool:
                     self._all.remove(engine)
                 else:
                     self._idle.append(engine)
+        finally:
+            self._slots.release()
 
-    async def search(self, command: Callable[[chess.engine.UciProtocol], Awaitable[T]]) -> T:
-        """Runs `command` on an engine within the search deadline (`EngineOptions.deadline_s`).
-
-        A hung engine (past the deadline) or one that breaks the protocol is killed, and the
-        search raises `EngineError`."""
-        deadline = self.options.deadline_s()
-        async with self.engine() as engine:
-            try:
-                return await asyncio.wait_for(command(engine), deadline)
-            except TimeoutError:
-                self._kill(engine)
-                raise EngineError(
-                    f"engine {self._describe()} gave no answer within {deadline:g}s and was "
-                    "stopped (option move_timeout=SECONDS)"
-                ) from None
-            except chess.engine.EngineError as exc:
-                self._kill(engine)
-                raise EngineError(f"engine {self._describe()} failed: {_reason(exc)}") from None
-
-    async def play(
-        self, board: chess.Board, *, game: object, info: chess.engine.Info
-    ) -> chess.engine.PlayResult:
-        """The engine's move at `board` within the options' limit and deadline."""
-        limit = self.options.limit()
-        return await self.search(lambda e: e.play(board, limit, game=game, info=info))
-
-    async def analyse(self, board: chess.Board, *, multipv: int) -> list[chess.engine.InfoDict]:
-        """The `multipv` best lines at `board` (a new game each time), within the deadline."""
-        limit = self.options.limit()
-        return await self.search(lambda e: e.analyse(board, limit, multipv=multipv, game=object()))
-
-    def _describe(self) -> str:
+    def describe(self) -> str:
         """The binary, and where it came from when the user did not name it in the spec."""
         if self.options.binary is None and self._binary == config.stockfish():
             return f"{self._binary} (ARENA_STOCKFISH)"
         return str(self._binary)
 
-    def _kill(self, engine: chess.engine.UciProtocol) -> None:
+    def kill(self, engine: chess.engine.UciProtocol) -> None:
         if engine in self._all:
             self._all.remove(engine)
         if engine in self._idle:
@@ -400,6 +429,132 @@ class EnginePool:
     @property
     def processes(self) -> int:
         return len(self._all)
+
+
+_ProcessKey = tuple[str | None, tuple[tuple[str, str | int | bool], ...], float]
+
+_SHARED: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[_ProcessKey, EngineProcesses]
+] = weakref.WeakKeyDictionary()
+"""Per event loop: the shared processes of each engine configuration."""
+
+
+class EnginePool:
+    """A player's or speculator's engine: its options (limit, deadline) over processes shared
+    with every other pool of the same binary and UCI options in this process.
+
+    `size` bounds this pool's searches at once; the shared processes number the most any of
+    their pools asks for, or the cores, whichever is more. A pool that keeps its hash between
+    decisions (`keep_hash`) gets processes of its own: a shared one would mix matches' hashes.
+
+    A search that is cancelled makes python-chess send `stop`; the process then goes back to
+    the pool. A search past its deadline, or an engine that breaks the protocol, kills that
+    process and raises `EngineError`.
+    """
+
+    def __init__(self, options: EngineOptions, size: int, *, shared: bool | None = None) -> None:
+        self.options = options
+        self.size = size
+        self.shared = (not options.keep_hash) if shared is None else shared
+        self._slots = asyncio.Semaphore(size)
+        self._procs: EngineProcesses | None = None
+
+    def _attach(self) -> EngineProcesses:
+        if self._procs is not None:
+            return self._procs
+        if not self.shared:
+            procs = EngineProcesses(self.options, max(self.size, 1))
+        else:
+            binary = find_stockfish(self.options.binary)
+            key: _ProcessKey = (
+                binary,
+                tuple(sorted(self.options.uci_options().items())),
+                self.options.init_timeout,
+            )
+            table = _SHARED.setdefault(asyncio.get_running_loop(), {})
+            procs = table.get(key) or table.setdefault(
+                key, EngineProcesses(self.options, _cores(), binary)
+            )
+            procs.grow(self.size)
+        procs.users += 1
+        self._procs = procs
+        return procs
+
+    async def _detach(self) -> None:
+        procs, self._procs = self._procs, None
+        if procs is None:
+            return
+        procs.users -= 1
+        if procs.users > 0:
+            return
+        table = _SHARED.get(asyncio.get_running_loop(), {})
+        for key, value in list(table.items()):
+            if value is procs:
+                del table[key]
+        await procs.close()
+
+    async def start(self) -> None:
+        """Starts one process now (unless a shared one runs), so a broken binary fails before
+        the match begins."""
+        procs = self._attach()
+        try:
+            await procs.start()
+        except BaseException:
+            await self._detach()
+            raise
+
+    @contextlib.asynccontextmanager
+    async def engine(self) -> AsyncIterator[chess.engine.UciProtocol]:
+        """An engine process for one search; it goes back to the pool afterwards."""
+        procs = self._attach() if self._procs is None else self._procs
+        async with self._slots, procs.engine() as engine:
+            yield engine
+
+    async def search(self, command: Callable[[chess.engine.UciProtocol], Awaitable[T]]) -> T:
+        """Runs `command` on an engine within the search deadline (`EngineOptions.deadline_s`).
+
+        A hung engine (past the deadline) or one that breaks the protocol is killed, and the
+        search raises `EngineError`."""
+        deadline = self.options.deadline_s()
+        async with self.engine() as engine:
+            procs = self._procs
+            assert procs is not None
+            try:
+                return await asyncio.wait_for(command(engine), deadline)
+            except TimeoutError:
+                procs.kill(engine)
+                raise EngineError(
+                    f"engine {procs.describe()} gave no answer within {deadline:g}s and was "
+                    "stopped (option move_timeout=SECONDS)"
+                ) from None
+            except chess.engine.EngineError as exc:
+                procs.kill(engine)
+                raise EngineError(f"engine {procs.describe()} failed: {_reason(exc)}") from None
+
+    async def play(
+        self, board: chess.Board, *, game: object, info: chess.engine.Info
+    ) -> chess.engine.PlayResult:
+        """The engine's move at `board` within the options' limit and deadline."""
+        limit = self.options.limit()
+        return await self.search(lambda e: e.play(board, limit, game=game, info=info))
+
+    async def analyse(self, board: chess.Board, *, multipv: int) -> list[chess.engine.InfoDict]:
+        """The `multipv` best lines at `board` (a new game each time), within the deadline."""
+        limit = self.options.limit()
+        return await self.search(lambda e: e.analyse(board, limit, multipv=multipv, game=object()))
+
+    async def close(self) -> None:
+        """Gives up the processes; the last pool using them quits them."""
+        await self._detach()
+
+    @property
+    def processes(self) -> int:
+        """Processes running for this pool (shared ones included); 0 once it is closed."""
+        return 0 if self._procs is None else self._procs.processes
+
+    @property
+    def _transports(self) -> list[asyncio.SubprocessTransport]:
+        return [] if self._procs is None else self._procs._transports
 
 
 def _reason(exc: BaseException) -> str:

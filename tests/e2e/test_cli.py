@@ -212,8 +212,10 @@ def test_a_signal_stops_the_match_cleanly(tmp_path: Path, sig: int, code: int) -
 def test_resume_keeps_the_accounting_of_every_ply(arena: Run) -> None:
     """Issue 8's repro: 6 plies, then resumed to 12: the ledger covers all 12."""
     common = ["--headless", "--json"]
+    # An instant player gets no default speculator: name one, so both sides speculate.
     first = arena("play", *common, "--white", "stockfish:depth=3", "--black", "random",
-                  "--seed", "3", "--max-plies", "6")  # fmt: skip
+                  "--speculator", "stockfish:depth=6", "--seed", "3",
+                  "--max-plies", "6")  # fmt: skip
     assert first.returncode == 0, first.stderr
     one = json.loads(first.stdout)
     assert one["plies"] == 6 and one["branches_started"] > 0
@@ -230,3 +232,15 @@ def test_resume_keeps_the_accounting_of_every_ply(arena: Run) -> None:
     assert row["max_plies"] == 12
     assert row["stats"]["plies"] == 12
     assert row["stats"]["sequential_s"] == both["sequential_s"]
+
+
+def test_an_instant_player_gets_no_default_speculator(arena: Run) -> None:
+    """Random answers at once: pre-thinking its replies would only start engines for nothing."""
+    done = arena("play", "--headless", "--json", "--white", "random", "--black", "random",
+                 "--max-plies", "6")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["speculated_plies"] == 0 and result["branches_started"] == 0
+    listed = json.loads(arena("replays", "--json").stdout)
+    row = next(r for r in listed if r["id"] == result["match_id"])
+    assert row["white_speculator"] is None and row["black_speculator"] is None

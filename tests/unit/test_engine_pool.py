@@ -1,0 +1,75 @@
+"""One engine pool per process: pools of one configuration share processes, fairly, and a
+decision still depends only on its position."""
+
+from __future__ import annotations
+
+import asyncio
+
+from arena.engines import EngineOptions, EnginePool
+from arena.engines.pool import _cores, _Slots
+from arena.games.chess import ChessState
+from arena.players.stockfish import EnginePlayer
+from arena.speculators.stockfish import EngineSpeculator
+
+MIDDLEGAME = "r1bqkb1r/pppp1ppp/2n2n2/4p3/2B1P3/5N2/PPPP1PPP/RNBQK2R w KQkq - 4 4"
+
+
+async def test_many_matches_share_the_processes_of_one_configuration() -> None:
+    speculators = [EngineSpeculator(EngineOptions(depth=4), "stockfish:depth=4") for _ in range(30)]
+    private = EnginePool(EngineOptions(depth=4, keep_hash=True), size=1)
+    try:
+        for s in speculators:
+            await s.start()
+        await private.start()
+        state = ChessState.from_fen(MIDDLEGAME)
+        guesses = await asyncio.gather(*(s.predict(state, 2) for s in speculators))
+        # One configuration, 30 speculators: at most max(cores, 2) processes, not 30.
+        assert 1 <= speculators[0].pool.processes <= max(_cores(), 2)
+        assert speculators[0].pool._transports == speculators[-1].pool._transports
+        # A hash kept between decisions is never shared with another match.
+        assert private._transports != speculators[0].pool._transports
+        # A new game (a cleared hash) per search: every speculator saw the same lines.
+        assert all(g == guesses[0] for g in guesses)
+    finally:
+        for s in speculators:
+            await s.close()
+        await private.close()
+    assert speculators[0].pool.processes == 0
+
+
+async def test_decisions_stay_deterministic_on_shared_processes() -> None:
+    a = EnginePlayer(EngineOptions(nodes=20000), "stockfish:nodes=20000", concurrency=1)
+    b = EnginePlayer(EngineOptions(nodes=5000), "stockfish:nodes=5000", concurrency=1)
+    await a.start()
+    await b.start()
+    try:
+        assert a.pool._transports == b.pool._transports  # same UCI options: same processes
+        state = ChessState.from_fen(MIDDLEGAME)
+        first = (await a.decide(state)).move
+        await b.decide(ChessState.from_fen(None))  # another match's search in between
+        assert (await a.decide(state)).move == first
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_slots_serve_searches_in_the_order_they_asked() -> None:
+    slots = _Slots(1)
+    order: list[int] = []
+    await slots.acquire()
+
+    async def search(i: int) -> None:
+        await slots.acquire()
+        order.append(i)
+        await asyncio.sleep(0)
+        slots.release()
+
+    tasks = [asyncio.ensure_future(search(i)) for i in range(5)]
+    await asyncio.sleep(0)
+    tasks[2].cancel()  # a cancelled waiter gives up its place, not anyone else's
+    slots.release()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert order == [0, 1, 3, 4]
+    slots.grow(3)
+    for _ in range(3):
+        await asyncio.wait_for(slots.acquire(), 1)
