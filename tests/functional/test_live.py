@@ -323,8 +323,9 @@ async def test_quit_asks_while_the_match_runs() -> None:
 async def test_quit_answers_y_and_n_while_a_prepared_reply_still_thinks() -> None:
     """`q` then `n` keeps the match; `q` then `y` stops it at once, even while the side to move
     waits on a reply pre-computed for the move just played (that wait swallowed the stop)."""
-    # Black pre-thinks its reply to e4 for 2 s; White plays e4 at once, so Black adopts it running.
-    match = scholar_match(0.05, 2.0)
+    # Black pre-thinks its reply to e4 for 4 s; White plays e4 at once, so Black adopts it running
+    # (4 s: the keys below land before it answers even on a loaded machine).
+    match = scholar_match(0.05, 4.0)
     app = ArenaApp(match, static=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = live(app)
