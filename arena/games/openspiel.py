@@ -332,7 +332,7 @@ class OpenSpielState:
         """Normalised spellings -> move, kept only where they name one move."""
         seen: dict[str, set[str]] = {}
         for move in self._legal:
-            base = move.lower()
+            base = move.lower().rstrip("*")  # breakthrough marks a capture with *
             bare = _MARK.sub("", base)
             for alias in {base, bare, bare.strip("()"), bare.strip("()").replace(",", " ")}:
                 seen.setdefault(re.sub(r"\s+", "", alias), set()).add(move)
@@ -390,11 +390,11 @@ class OpenSpielState:
         return f"{self.board()}\n{self.side_name(self.to_move)} to move"
 
     def parse_move(self, text: str) -> str | None:
+        if text.strip() in self._legal:
+            return text.strip()
         token = text.strip().strip(".,;:`'\"[]{}*")
         if not token:
             return None
-        if token in self._legal:
-            return token
         move = self._aliases.get(re.sub(r"\s+", "", token.lower()))
         if move is not None:
             return move
