@@ -412,7 +412,7 @@ async def _play(args: argparse.Namespace) -> int:
         cpu_bound = any(s.actor.cpu_bound for s in prepared.match.seats)
         if args.headless and plan.policy.enabled and cpu_bound:
             print(
-                f"arena: note: depth/node-limited engines speculate on the same "
+                f"arena: note: depth/node-limited engines and MCTS speculate on the same "
                 f"{os.cpu_count()} cores as the real search, so wall time can grow; "
                 "speculation pays off for models and movetime-limited engines",
                 file=sys.stderr,
@@ -550,6 +550,9 @@ async def _export(args: argparse.Namespace) -> int:
     store = await _open_store(args.db, create=False)
     try:
         match_id = await store.resolve_match_id(args.match_id)
+        row = await store.get_match(match_id)
+        if args.format == "pgn" and row is not None and (row.game or "chess") != "chess":
+            raise ArenaError(f"PGN is for chess; {match_id} is {row.game}: use --format json")
         if args.format == "pgn":
             text = await export_pgn(store, match_id)
         else:
