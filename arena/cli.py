@@ -907,7 +907,9 @@ def _bench_tournament_args(bench_sub: Any) -> None:
     )
     bench.add_argument("--games", type=_ranged(int, 1, 100_000), default=200)
     bench.add_argument("--concurrency", type=_ranged(int, 1, 100_000), default=200)
-    bench.add_argument("--time-scale", type=_TIME_SCALE, default=0.001, help="trace latency scale")
+    bench.add_argument(
+        "--time-scale", type=_TIME_SCALE, default=0.01, help="trace latency scale (default 0.01)"
+    )
     bench.add_argument("--no-speculation", action="store_true")
     bench.add_argument("--db", help="database file (default: a temporary one)")
     bench.add_argument("--json", action="store_true")
