@@ -1,4 +1,4 @@
-"""A language model as a chess player.
+"""A language model as a player of chess or of an OpenSpiel game (a prompt per game).
 
     LLMPlayer(provider, model, spec, options)
 
@@ -36,11 +36,15 @@ from arena.core.actor import Actor, Attempt, Decision, Usage
 from arena.core.errors import ArenaError
 from arena.core.game import GameState
 from arena.games.chess import ChessState
+from arena.games.openspiel import OpenSpielState
 from arena.players.prompt import (
     NO_ANSWER,
     build_chess_prompt,
+    build_game_prompt,
     feedback,
     find_claim,
+    find_game_claim,
+    game_feedback,
     parse_claim,
     retry_conversation,
 )
@@ -105,10 +109,12 @@ class LLMPlayer(Actor):
 
     def prompt(self, state: GameState) -> tuple[str, str]:
         """`(system, user)` for `state`: the same bytes now or speculatively earlier."""
+        if isinstance(state, OpenSpielState):
+            return build_game_prompt(state)
         return build_chess_prompt(_chess(state), show_legal=self.show_legal)
 
     async def decide(self, state: GameState) -> Decision:
-        board = _chess(state)
+        board = _playable(state)
         system, user = self.prompt(board)
         attempts: list[Attempt] = []
         usage = Usage()
@@ -146,12 +152,15 @@ class LLMPlayer(Actor):
             if response.elapsed_s > 0 and response.usage.output_tokens > 0:
                 self._rates.append(response.usage.output_tokens / response.elapsed_s)
             raw = response.text
-            claim = find_claim(raw)
-            move = parse_claim(board, claim) if claim else None
+            claim, move = _claim(board, raw)
             if move is not None:
                 info = _info(model, len(attempts) + 1)
                 return self._done(Decision(move, raw, tuple(attempts), usage, info=info))
-            rejected, said = raw, feedback(board, claim, cut_off=response.truncated)
+            if isinstance(board, OpenSpielState):
+                said = game_feedback(board, claim, cut_off=response.truncated)
+            else:
+                said = feedback(board, claim, cut_off=response.truncated)
+            rejected = raw
             attempts.append(Attempt(raw, claim, said))
         info = _info(model, len(attempts))
         tried = tuple(attempts)
@@ -162,7 +171,7 @@ class LLMPlayer(Actor):
         reason = "forfeit: out of time" if timed_out else "forfeit: illegal move"
         return self._done(Decision(None, raw, tried, usage, forfeit=reason, info=info))
 
-    def _fallback(self, state: ChessState) -> str:
+    def _fallback(self, state: GameState) -> str:
         """A legal move that depends only on this player's configuration and the state."""
         digest = hashlib.sha256(f"{self.fingerprint()}|{state.key()}".encode()).digest()
         return random.Random(digest).choice(sorted(state.legal_moves()))
@@ -190,7 +199,7 @@ class LLMPlayer(Actor):
     def cancelled_usage(self, state: GameState, running_s: float) -> Usage:
         """An estimate for a call cancelled after `running_s`: the prompt (~4 characters a
         token) as input, and output at the median rate seen so far."""
-        if not isinstance(state, ChessState):
+        if not isinstance(state, ChessState | OpenSpielState):
             return Usage()
         system, user = self.prompt(state)
         input_tokens = (len(system) + len(user)) // 4
@@ -202,8 +211,20 @@ class LLMPlayer(Actor):
 
 def _chess(state: GameState) -> ChessState:
     if not isinstance(state, ChessState):
-        raise ArenaError("LLM players play chess only")
+        raise ArenaError("LLM players play chess and OpenSpiel games only")
     return state
+
+
+def _playable(state: GameState) -> ChessState | OpenSpielState:
+    return state if isinstance(state, OpenSpielState) else _chess(state)
+
+
+def _claim(state: ChessState | OpenSpielState, raw: str) -> tuple[str | None, str | None]:
+    """What the answer claims and the legal move it names (None when it names none)."""
+    if isinstance(state, OpenSpielState):
+        return find_game_claim(state, raw)
+    claim = find_claim(raw)
+    return claim, parse_claim(state, claim) if claim else None
 
 
 def _info(model: str, tries: int) -> dict[str, object]:

@@ -11,6 +11,7 @@ import re
 import chess
 
 from arena.games.chess import START_FEN, ChessState
+from arena.games.openspiel import OpenSpielState
 
 ANSWER_FORMAT = "MOVE: <your move in SAN>"
 
@@ -254,3 +255,91 @@ def retry_conversation(user: str, rejected: str | None, said: str | None) -> lis
             {"role": "user", "content": said},
         ]
     return turns
+
+
+# -- other games (OpenSpiel) ----------------------------------------------------------------------
+
+GAME_ANSWER_FORMAT = "MOVE: <one legal move, exactly as listed>"
+
+_GAME_LABEL = re.compile(
+    r"(?im)(?:^|[\s*_>#(\[|])(?:(?:final|my|best|chosen)\s+)?move\s*[*_]*\s*[:=]\s*(.*)$"
+)
+
+
+def build_game_prompt(state: OpenSpielState) -> tuple[str, str]:
+    """`(system, user)` for the side to move in an OpenSpiel game: the rules in brief, the board,
+    the moves so far, the legal moves (their names come from the game, so they are always listed)
+    and the answer format. A pure function of the state, like `build_chess_prompt`."""
+    game = state.game
+    info = game.info
+    system = (
+        f"You are a strong {game.title} player in a game against an opponent. You are shown the "
+        "board, the moves played so far and the legal moves, and you choose the next move for "
+        "the side to move.\n\n"
+        + (f"Rules in brief: {info.rules}\n\n" if info.rules else "")
+        + "Think as much as you need, then end your reply with one final line of exactly this "
+        f"form:\n{GAME_ANSWER_FORMAT}\nCopy the move exactly as it is written in the list of "
+        "legal moves."
+    )
+    side, other = state.side_name(state.to_move), state.side_name(1 - state.to_move)
+    lines = [
+        f"Game: {game.title}. You play {side}; the opponent plays {other}.",
+        "",
+        "Current board:",
+        "",
+        state.board(),
+        "",
+        f"Side to move: {side}",
+        f"Moves so far: {' '.join(state.path) if state.path else 'none yet.'}",
+    ]
+    last = state.last_move()
+    if last is not None:
+        lines.append(f"Last move: {last} (by {other})")
+    lines += [
+        f"Legal moves: {', '.join(state.legal_moves())}",
+        "",
+        f"Choose your move. End your reply with the line `{GAME_ANSWER_FORMAT}`.",
+    ]
+    return system, "\n".join(lines)
+
+
+def find_game_claim(state: OpenSpielState, text: str) -> tuple[str | None, str | None]:
+    """`(claim, move)`: what an answer names after its last `MOVE:` label (else the whole answer
+    or its last line) and the legal move that is, or None."""
+    if not text or not text.strip():
+        return None, None
+    # Parentheses stay: they are part of some games' moves, `x(1,1)`.
+    labelled = [m.group(1).strip().strip("*_`'\" .,;:!") for m in _GAME_LABEL.finditer(text)]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    candidates = [c for c in labelled if c][-1:] or [text.strip(), lines[-1]]
+    for candidate in candidates:
+        move = state.parse_move(candidate)
+        if move is None:  # `x3 (the centre column)`: the first word(s) that name a move
+            words = candidate.replace("`", " ").split()
+            for n in (2, 1):
+                move = state.parse_move(" ".join(words[:n])) if len(words) >= n else None
+                if move is not None:
+                    break
+        if move is not None:
+            return candidate, move
+    return (labelled[-1] if labelled else None), None
+
+
+def game_feedback(state: OpenSpielState, claim: str | None, *, cut_off: bool = False) -> str:
+    """What a rejected answer in an OpenSpiel game is told before it tries again (pure)."""
+    if claim is not None:
+        head = f"`{claim}` is not one of the legal moves here."
+    elif cut_off:
+        head = (
+            "Your reply was cut off at the answer limit before it named a move. Think briefly "
+            f"this time and end with the line `{GAME_ANSWER_FORMAT}`."
+        )
+    else:
+        head = (
+            f"I could not find your move. End your reply with a final line `{GAME_ANSWER_FORMAT}`."
+        )
+    return (
+        f"{head}\nYou play {state.side_name(state.to_move)}.\n{state.board()}\n"
+        f"Legal moves: {', '.join(state.legal_moves())}\n"
+        f"Reply again, briefly, ending with the line `{GAME_ANSWER_FORMAT}`."
+    )

@@ -23,6 +23,7 @@ from arena.core.actor import Guess, Speculator, Usage, clean_guesses
 from arena.core.errors import ArenaError
 from arena.core.game import GameState
 from arena.games.chess import START_FEN, ChessState
+from arena.games.openspiel import OpenSpielState
 from arena.providers import ChatRequest, Provider
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,30 @@ def build_guess_prompt(state: ChessState, k: int) -> tuple[str, str]:
         '{"moves": [{"move": "<SAN>", "p": <probability>}, ...]}.',
     ]
     return SYSTEM_PROMPT, "\n".join(lines)
+
+
+GAME_SYSTEM_PROMPT = """\
+You predict the moves of a board game. Given the game, the board and the legal moves, you name \
+the moves the side to move is most likely to play next, each with its probability (0 to 1).
+Answer with JSON only, in exactly this form:
+{"moves": [{"move": "<move>", "p": <probability>}, ...]}
+Most likely first; each move copied exactly from the list of legal moves."""
+
+
+def build_game_guess_prompt(state: OpenSpielState, k: int) -> tuple[str, str]:
+    """`(system, user)` asking for the `k` likeliest moves in an OpenSpiel game (pure)."""
+    side = state.side_name(state.to_move)
+    lines = [
+        f"Game: {state.game.title}",
+        state.board(),
+        f"Side to move: {side}",
+        f"Moves so far: {' '.join(state.path) or 'none yet.'}",
+        f"Legal moves: {', '.join(state.legal_moves())}",
+        "",
+        f"Name the {k} moves {side} is most likely to play next, as JSON "
+        '{"moves": [{"move": "<move>", "p": <probability>}, ...]}.',
+    ]
+    return GAME_SYSTEM_PROMPT, "\n".join(lines)
 
 
 def _json_values(text: str) -> list[Any]:
@@ -125,7 +150,7 @@ def _entries(value: Any) -> list[tuple[str, float | None]]:
     return []
 
 
-def parse_guesses(state: ChessState, text: str, k: int) -> list[Guess]:
+def parse_guesses(state: GameState, text: str, k: int) -> list[Guess]:
     """Legal, distinct guesses from a model's answer (best first, at most `k`); [] for garbage."""
     entries: list[tuple[str, float | None]] = []
     for value in reversed(_json_values(text)):  # the last JSON is the answer, not an example
@@ -166,13 +191,16 @@ class LLMSpeculator(Speculator):
         await self.provider.aclose()
 
     async def predict(self, state: GameState, k: int) -> list[Guess]:
-        if not isinstance(state, ChessState) or k <= 0 or not state.legal_moves():
+        if not isinstance(state, ChessState | OpenSpielState) or k <= 0 or not state.legal_moves():
             return []
         key = (state.key(), k)
         if key in self._cache:
             self._cache.move_to_end(key)
             return list(self._cache[key])
-        system, user = build_guess_prompt(state, k)
+        if isinstance(state, OpenSpielState):
+            system, user = build_game_guess_prompt(state, k)
+        else:
+            system, user = build_guess_prompt(state, k)
         try:
             response = await self.provider.complete(
                 ChatRequest(system, [{"role": "user", "content": user}])
