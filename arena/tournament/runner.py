@@ -9,9 +9,10 @@ matches continue from their last stored ply, and games never started start.
 Bounds, all on one event loop:
 
 - `concurrency` games in flight;
-- `engine_slots` games in flight that run a CPU-bound engine (a depth- or node-limited player or
-  an engine speculator), by default the machine's cores: more would make the engines compete for
-  cores, and their games would no longer measure what they claim;
+- `engine_slots` engine threads busy at once, by default the machine's cores: a game with a UCI
+  engine player takes that engine's threads (the sides think in turn: the larger of the two), a
+  game with an engine speculator at least one. More would make the engines compete for cores, and
+  their games would no longer measure what they claim (a movetime engine would search less);
 - per provider endpoint, requests in flight and per minute (`ProviderLimiter`);
 - `budget_usd` and `max_wall_s`: no game starts once the money spent plus the expected cost of the
   games in flight and of the new one, or the time so far plus a game's expected duration, would
@@ -38,6 +39,7 @@ from typing import Any
 
 from arena.core.errors import ArenaError
 from arena.core.match import Match, MatchSummary
+from arena.players.stockfish import EnginePlayer
 from arena.session import MatchPlan, plan_for_resume, prepare_match
 from arena.specs import SPECULATOR_KINDS, Context, build_actor, parse_spec
 from arena.store import Store
@@ -87,7 +89,8 @@ class Progress:
 class _Live:
     game: TournamentGameRow
     task: asyncio.Task[MatchSummary | None]
-    engine: bool
+    engine: int
+    """Engine threads the game keeps busy (0: none)."""
     started: float
     match: Match | None = None
 
@@ -155,7 +158,8 @@ class Tournament:
         self.live: dict[int, _Live] = {}
         """Games in flight by game number (their matches, for a live view)."""
         self.limiter = ProviderLimiter(config.limits)
-        self._engine_players: set[str] = set()
+        self._engine_players: dict[str, int] = {}
+        """Players that search on this machine's cores, with their threads."""
         self._engine_speculator = False
         self._stopping = False
         self._prior_cost: float | None = None
@@ -245,9 +249,12 @@ class Tournament:
         return build_report(row, results, self.notes)
 
     def _classify_players(self) -> None:
-        """Which players and speculators are CPU-bound engines; notes oversubscription."""
+        """Which players and speculators search on this machine's cores (any UCI engine: a
+        movetime engine loses strength when it shares a core too); notes oversubscription."""
         self._engine_players = {
-            p.name for p in self.config.players if _cpu_bound(p.spec, self.config)
+            p.name: threads
+            for p in self.config.players
+            if (threads := _engine_threads(p.spec, self.config))
         }
         spec = self.config.speculator
         self._engine_speculator = bool(
@@ -260,8 +267,8 @@ class Tournament:
             self.notes.append(
                 f"note: {self.config.concurrency} games in flight asked, but engines are "
                 "CPU-bound: "
-                f"at most {slots} engine game(s) run at once on {os.cpu_count()} core(s) "
-                "(--engine-slots to change)"
+                f"engine games run on at most {slots} engine thread(s) at once "
+                f"({os.cpu_count()} core(s); --engine-slots to change)"
             )
         if self._engine_speculator and self._engine_players:
             self.notes.append(
@@ -273,12 +280,11 @@ class Tournament:
     def engine_slots(self) -> int:
         return self.config.engine_slots or os.cpu_count() or 1
 
-    def _needs_engine(self, game: TournamentGameRow) -> bool:
-        return (
-            self._engine_speculator
-            or game.white in self._engine_players
-            or (game.black or "") in self._engine_players
-        )
+    def _engine_weight(self, game: TournamentGameRow) -> int:
+        """Engine threads a game keeps busy: the larger player's (the sides think in turn),
+        or one for an engine speculator."""
+        threads = [self._engine_players.get(name, 0) for name in (game.white, game.black or "")]
+        return max(*threads, 1 if self._engine_speculator else 0)
 
     async def _play_all(self, session: _Session) -> None:
         config = self.config
@@ -341,12 +347,14 @@ class Tournament:
         while queue and not session.stopped_by and not self._stopping:
             if len(self.live) >= self.config.concurrency:
                 return
-            engines = sum(1 for live in self.live.values() if live.engine)
+            engines = sum(live.engine for live in self.live.values())
             pick = next(
                 (
                     k
                     for k, g in enumerate(queue)
-                    if not self._needs_engine(g) or engines < self.engine_slots
+                    if not self._engine_weight(g)
+                    or engines == 0
+                    or engines + self._engine_weight(g) <= self.engine_slots
                 ),
                 None,
             )
@@ -369,7 +377,7 @@ class Tournament:
     def _start(self, game: TournamentGameRow) -> None:
         task = asyncio.ensure_future(self._play(game))
         self.live[game.n] = _Live(
-            game=game, task=task, engine=self._needs_engine(game), started=time.monotonic()
+            game=game, task=task, engine=self._engine_weight(game), started=time.monotonic()
         )
 
     def _spawn_skip(self, game: TournamentGameRow) -> None:
@@ -378,7 +386,7 @@ class Tournament:
             return None
 
         self.live[game.n] = _Live(
-            game=game, task=asyncio.ensure_future(skip()), engine=False, started=time.monotonic()
+            game=game, task=asyncio.ensure_future(skip()), engine=0, started=time.monotonic()
         )
 
     async def _play(self, game: TournamentGameRow) -> MatchSummary | None:
@@ -584,9 +592,12 @@ def _pending(result: GameResult) -> bool:
     return result.game.state == GameState.SCHEDULED and not result.played
 
 
-def _cpu_bound(spec: str, config: TournamentConfig) -> bool:
+def _engine_threads(spec: str, config: TournamentConfig) -> int:
+    """The threads a player's engine searches with on this machine; 0 for other players."""
     actor = build_actor(spec, Context(seed=config.seed, time_scale=config.time_scale))
-    return bool(actor.cpu_bound)
+    if isinstance(actor, EnginePlayer):
+        return actor.options.threads
+    return 1 if actor.cpu_bound else 0
 
 
 def _check_specs(config: TournamentConfig) -> None:

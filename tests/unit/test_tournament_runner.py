@@ -151,7 +151,7 @@ async def test_engine_games_are_bounded_by_the_cores_and_said_so(tmp_path: Path)
 
         def watch(_: Progress) -> None:
             nonlocal peak
-            peak = max(peak, sum(1 for live in tournament.live.values() if live.engine))
+            peak = max(peak, sum(live.engine for live in tournament.live.values()))
 
         tournament = await Tournament.create(store, cfg, progress=watch)
         assert any("CPU-bound" in note for note in tournament.notes)
@@ -180,3 +180,29 @@ def test_the_tournament_package_is_headless() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "textual" not in json.loads(out.stdout)
+
+
+async def test_an_engine_with_threads_takes_that_many_slots(tmp_path: Path) -> None:
+    cfg = config(
+        format="gauntlet",
+        players=(
+            Entrant(name="sf2", spec="stockfish:depth=1,threads=2"),
+            Entrant(name="r1", spec="random:seed=1"),
+            Entrant(name="sf1", spec="stockfish:depth=1"),
+        ),
+        games_per_pair=2,
+        concurrency=8,
+        engine_slots=2,
+        max_plies=6,
+    )
+    async with await Store.open(tmp_path / "t.db") as store:
+        peak = 0
+
+        def watch(_: Progress) -> None:
+            nonlocal peak
+            peak = max(peak, sum(live.engine for live in tournament.live.values()))
+
+        tournament = await Tournament.create(store, cfg, progress=watch)
+        assert tournament._engine_weight((await get_games(store, tournament.id))[0]) == 2
+        report = await tournament.run()
+    assert report.games_played == 4 and peak <= 2
