@@ -13,24 +13,20 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arena import config, data
 from arena.core.errors import ArenaError
-from arena.core.events import Event, MatchEnded, MatchStarted, MoveCommitted
-from arena.core.match import Match, MatchSummary
 from arena.core.policy import DEFAULT_POLICY, DEFAULT_SPECULATOR, SpeculationPolicy
 from arena.games.traces import MAX_TIME_SCALE
-from arena.session import (
-    MatchPlan,
-    Prepared,
-    default_db_path,
-    plan_for_resume,
-    plan_from_form,
-    prepare_match,
-)
-from arena.specs import default_players
-from arena.store import MatchRecorder, Store
+
+# The rest of the stack is imported where a command needs it, so `arena --help` and a
+# mistyped command answer at once.
+if TYPE_CHECKING:
+    from arena.core.events import Event
+    from arena.core.match import Match, MatchSummary
+    from arena.session import MatchPlan, Prepared
+    from arena.store import MatchRecorder, Store
 
 EXIT_OK = 0
 EXIT_MATCH_ERROR = 1
@@ -318,6 +314,8 @@ def _user_profiles() -> str:
 
 def _plan_from_args(args: argparse.Namespace) -> tuple[MatchPlan, str | None]:
     from arena.games import load_game
+    from arena.session import MatchPlan
+    from arena.specs import default_players
 
     note = None
     white, black = args.white, args.black
@@ -373,6 +371,8 @@ def _default_speculator(player: str, default: str | None) -> str | None:
 
 
 async def _home(args: argparse.Namespace) -> int:
+    from arena.session import plan_from_form, prepare_match
+    from arena.specs import default_players
     from arena.tui.app import ArenaApp
 
     recorders: list[MatchRecorder] = []
@@ -397,10 +397,21 @@ async def _home(args: argparse.Namespace) -> int:
 async def _open_store(db: str | None, *, create: bool = True) -> Store:
     """The database; commands that only read pass `create=False`, so a mistyped path is an error
     rather than a new, empty database."""
+    from arena.store import Store
+
     return await Store.open(default_db_path(db), create=create)
 
 
+def default_db_path(explicit: str | None = None) -> Path:
+    """`arena.session.default_db_path`, imported when a command needs a database."""
+    from arena.session import default_db_path as resolve
+
+    return resolve(explicit)
+
+
 async def _play(args: argparse.Namespace) -> int:
+    from arena.session import prepare_match
+
     plan, note = _plan_from_args(args)
     if args.headless and "human" in (plan.white, plan.black):
         raise ArenaError("a human seat needs the TUI: drop --headless")
@@ -423,6 +434,8 @@ async def _play(args: argparse.Namespace) -> int:
 
 
 async def _resume(args: argparse.Namespace) -> int:
+    from arena.session import plan_for_resume, prepare_match
+
     store = await _open_store(args.db, create=False)
     try:
         match_id = await store.resolve_match_id(args.match_id)
@@ -488,6 +501,8 @@ def _stderr_line(line: str) -> None:
 
 
 def _progress_printer(event: Event) -> None:
+    from arena.core.events import MatchEnded, MatchStarted, MoveCommitted
+
     if isinstance(event, MatchStarted):
         print(
             f"match {event.match_id}: {event.players[0]} (white) vs {event.players[1]} (black)",

@@ -442,15 +442,22 @@ class MatchRow:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (strict: finite numbers only), for `--json` listings and exports."""
+        # Built field by field, not by `dataclasses.asdict` or a deep walk: a listing of 5000
+        # matches spends its time here. Stats are finite by `MatchStats.as_dict`; only the
+        # policy (stored JSON, perhaps a foreign file's) is checked.
         out: dict[str, Any] = {"match_id": self.id}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = value.as_dict() if isinstance(value, MatchStats) else value
+        for name in _MATCH_ROW_FIELDS:
+            out[name] = getattr(self, name)
+        out["policy"] = _finite(self.policy)
+        out["stats"] = None if self.stats is None else self.stats.as_dict()
         out["status"] = str(self.status)
-        out["saved_pct"] = self.saved_pct
-        out["cost_usd"] = self.cost_usd
+        out["saved_pct"] = _finite(self.saved_pct)
+        out["cost_usd"] = _finite(self.cost_usd)
         out["resume"] = self.resume_command
-        return typing.cast(dict[str, Any], _finite(out))
+        return out
+
+
+_MATCH_ROW_FIELDS: Final = tuple(f.name for f in dataclasses.fields(MatchRow))
 
 
 @dataclass(frozen=True)

@@ -212,9 +212,10 @@ def test_a_signal_stops_the_match_cleanly(tmp_path: Path, sig: int, code: int) -
 def test_resume_keeps_the_accounting_of_every_ply(arena: Run) -> None:
     """Issue 8's repro: 6 plies, then resumed to 12: the ledger covers all 12."""
     common = ["--headless", "--json"]
-    # An instant player gets no default speculator: name one, so both sides speculate.
-    first = arena("play", *common, "--white", "stockfish:depth=3", "--black", "random",
-                  "--speculator", "stockfish:depth=6", "--seed", "3",
+    # An instant player gets no default speculator: name one, so both sides speculate; White
+    # thinks longer than a guess takes, so guesses arrive in time to start branches.
+    first = arena("play", *common, "--white", "stockfish:movetime=150", "--black", "random",
+                  "--speculator", "stockfish:depth=1", "--seed", "3",
                   "--max-plies", "6")  # fmt: skip
     assert first.returncode == 0, first.stderr
     one = json.loads(first.stdout)
