@@ -110,7 +110,7 @@ def scored_games(results: Sequence[GameResult]) -> list[ScoredGame]:
 
 @dataclass(frozen=True, kw_only=True)
 class Speculation:
-    """Speculation over every played game: sums of the games' ledgers."""
+    """Speculation over every played game, as the ledger adds matches up."""
 
     sequential_s: float = 0.0
     wall_s: float = 0.0
@@ -127,27 +127,19 @@ class Speculation:
 
     @classmethod
     def of(cls, stats: Sequence[MatchStats]) -> Speculation:
-        sequential = sum(s.sequential_s for s in stats)
-        wall = sum(s.wall_s for s in stats)
-        saved = sequential - wall
-        committed = sum(s.committed_tokens for s in stats)
-        wasted = sum(s.wasted_tokens for s in stats)
-        speculated = sum(s.speculated_plies for s in stats)
-        predicted = sum(s.predicted_plies for s in stats)
-        costs = [s.cost_usd for s in stats]
+        """The ledger's figures over every game (`MatchStats.combine`: one definition each)."""
+        total = MatchStats.combine(stats)
         return cls(
-            sequential_s=round(sequential, 3),
-            wall_s=round(wall, 3),
-            saved_s=round(saved, 3),
-            saved_pct=round(100 * saved / sequential, 2) if sequential > 0 else 0.0,
-            committed_tokens=committed,
-            wasted_tokens=wasted,
-            token_overhead_pct=round(100 * wasted / committed, 2) if committed else 0.0,
-            hit_rate=round(predicted / speculated, 4) if speculated else 0.0,
-            cost_usd=None
-            if any(c is None for c in costs)
-            else round(sum(c or 0.0 for c in costs), 6),
-            plies=sum(s.plies for s in stats),
+            sequential_s=total.sequential_s,
+            wall_s=total.wall_s,
+            saved_s=total.saved_s,
+            saved_pct=total.saved_pct,
+            committed_tokens=total.committed_tokens,
+            wasted_tokens=total.wasted_tokens,
+            token_overhead_pct=total.token_overhead_pct,
+            hit_rate=total.hit_rate,
+            cost_usd=total.cost_usd,
+            plies=total.plies,
         )
 
     def as_dict(self) -> dict[str, Any]:
