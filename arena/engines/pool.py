@@ -332,6 +332,7 @@ class EngineProcesses:
         self._lock = asyncio.Lock()
         self.users = 0
         """Pools using these processes; the last one to close quits them."""
+        self.closed = False
 
     @property
     def capacity(self) -> int:
@@ -380,9 +381,15 @@ class EngineProcesses:
 
     @contextlib.asynccontextmanager
     async def engine(self) -> AsyncIterator[chess.engine.UciProtocol]:
-        """An engine process for one search; it goes back to the pool afterwards."""
+        """An engine process for one search; it goes back to the pool afterwards.
+
+        Once the processes are closed (their last pool closed), a search still waiting is
+        dropped as if cancelled: nobody wants its answer, and it must not start a process.
+        """
         await self._slots.acquire()
         try:
+            if self.closed:
+                raise asyncio.CancelledError
             async with self._lock:
                 engine = self._idle.pop() if self._idle else await self._spawn()
             try:
@@ -413,6 +420,8 @@ class EngineProcesses:
             transport.close()  # kills the process if it still runs
 
     async def close(self) -> None:
+        self.closed = True
+
         async def quit_one(engine: chess.engine.UciProtocol) -> None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(engine.quit(), timeout=2)
@@ -506,9 +515,17 @@ class EnginePool:
     @contextlib.asynccontextmanager
     async def engine(self) -> AsyncIterator[chess.engine.UciProtocol]:
         """An engine process for one search; it goes back to the pool afterwards."""
+        async with self._engine() as (_procs, engine):
+            yield engine
+
+    @contextlib.asynccontextmanager
+    async def _engine(
+        self,
+    ) -> AsyncIterator[tuple[EngineProcesses, chess.engine.UciProtocol]]:
+        # The processes are taken once: the pool may be closed while this search waits.
         procs = self._attach() if self._procs is None else self._procs
         async with self._slots, procs.engine() as engine:
-            yield engine
+            yield procs, engine
 
     async def search(self, command: Callable[[chess.engine.UciProtocol], Awaitable[T]]) -> T:
         """Runs `command` on an engine within the search deadline (`EngineOptions.deadline_s`).
@@ -516,9 +533,7 @@ class EnginePool:
         A hung engine (past the deadline) or one that breaks the protocol is killed, and the
         search raises `EngineError`."""
         deadline = self.options.deadline_s()
-        async with self.engine() as engine:
-            procs = self._procs
-            assert procs is not None
+        async with self._engine() as (procs, engine):
             try:
                 return await asyncio.wait_for(command(engine), deadline)
             except TimeoutError:

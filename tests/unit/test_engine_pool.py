@@ -73,3 +73,17 @@ async def test_slots_serve_searches_in_the_order_they_asked() -> None:
     slots.grow(3)
     for _ in range(3):
         await asyncio.wait_for(slots.acquire(), 1)
+
+
+async def test_a_search_still_waiting_when_its_pool_closes_starts_nothing() -> None:
+    pool = EnginePool(EngineOptions(movetime=5.0, keep_hash=True), size=1)
+    await pool.start()
+    state = ChessState.from_fen(MIDDLEGAME)
+    running = asyncio.ensure_future(pool.play(state.board, game=object(), info=0))  # type: ignore[arg-type]
+    waiting = asyncio.ensure_future(pool.analyse(state.board, multipv=1))
+    await asyncio.sleep(0.2)
+    procs = pool._procs
+    await pool.close()
+    results = await asyncio.gather(running, waiting, return_exceptions=True)
+    assert isinstance(results[1], asyncio.CancelledError) or waiting.cancelled()
+    assert procs is not None and procs.processes == 0
