@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from arena import config, data
+from arena import __version__, config, data
 from arena.core.errors import ArenaError
 from arena.core.policy import DEFAULT_POLICY, DEFAULT_SPECULATOR, SpeculationPolicy
 from arena.games.traces import MAX_TIME_SCALE
@@ -120,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
         description="LLMs and engines play chess, fast.",
         epilog=f"environment:\n{variables}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"arena {__version__}")
+    parser.add_argument(
+        "--db",
+        dest="home_db",
+        help="database for the home screen (default: ARENA_DB, then per user)",
     )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
@@ -370,7 +376,14 @@ def _default_speculator(player: str, default: str | None) -> str | None:
     )
 
 
+def _need_terminal(instead: str) -> None:
+    """The TUI draws on a terminal; without one it would write escape codes forever."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ArenaError(f"the TUI needs a terminal (stdin and stdout); without one, {instead}")
+
+
 async def _home(args: argparse.Namespace) -> int:
+    _need_terminal("use `arena play --headless`, `arena replays --json` or `arena --help`")
     from arena.session import plan_from_form, prepare_match
     from arena.specs import default_players
     from arena.tui.app import ArenaApp
@@ -383,7 +396,9 @@ async def _home(args: argparse.Namespace) -> int:
         return prepared.match
 
     app = ArenaApp(
-        db_path=str(default_db_path()), note=default_players()[2], match_factory=start_from_form
+        db_path=str(default_db_path(getattr(args, "home_db", None))),
+        note=default_players()[2],
+        match_factory=start_from_form,
     )
     try:
         await app.run_async()
@@ -410,6 +425,8 @@ def default_db_path(explicit: str | None = None) -> Path:
 
 
 async def _play(args: argparse.Namespace) -> int:
+    if not args.headless:
+        _need_terminal("add --headless")
     from arena.session import prepare_match
 
     plan, note = _plan_from_args(args)
@@ -434,6 +451,8 @@ async def _play(args: argparse.Namespace) -> int:
 
 
 async def _resume(args: argparse.Namespace) -> int:
+    if not args.headless:
+        _need_terminal("add --headless")
     from arena.session import plan_for_resume, prepare_match
 
     store = await _open_store(args.db, create=False)
@@ -520,7 +539,8 @@ def _progress_printer(event: Event) -> None:
     elif isinstance(event, MatchEnded):
         stats = event.stats
         print(
-            f"result {event.result} ({event.termination}); {stats.plies} plies, "
+            f"result {event.result} ({event.termination}); "
+            f"{stats.plies} {'ply' if stats.plies == 1 else 'plies'}, "
             f"wall {stats.wall_s:.1f}s against {stats.sequential_s:.1f}s without speculation, "
             f"saved {stats.saved_s:.1f}s ({stats.saved_pct:.1f}%), "
             f"hit rate {100 * stats.hit_rate:.0f}%",
@@ -535,6 +555,7 @@ async def _replays(args: argparse.Namespace) -> int:
 
         if args.db:  # a mistyped --db is an error, not a new database (no --db: "none yet")
             await (await _open_store(args.db, create=False)).close()
+        _need_terminal("add --json")
         await ArenaApp(db_path=str(default_db_path(args.db)), start_screen="replays").run_async()
         return EXIT_OK
     store = await _open_store(args.db, create=False)
@@ -554,6 +575,7 @@ async def _replay(args: argparse.Namespace) -> int:
         await store.close()
     from arena.tui.app import ArenaApp
 
+    _need_terminal("use `arena export ID --format json`")
     app = ArenaApp(db_path=str(default_db_path(args.db)), start_screen=("replay", match_id))
     await app.run_async()
     return EXIT_OK
@@ -779,6 +801,8 @@ async def _tournament(args: argparse.Namespace) -> int:
         tournament_id = await resolve_tournament_id(store, args.tournament_id)
         if command == "watch":
             from arena.tui.screens.tournament import TournamentApp
+
+            _need_terminal("use `arena tournament show ID --json`")
 
             await TournamentApp(tournament_id, db_path=str(default_db_path(args.db))).run_async()
             return EXIT_OK

@@ -38,7 +38,7 @@ from typing import Any, overload
 
 from arena import config, data
 from arena.core.actor import Actor, Speculator
-from arena.core.errors import ArenaError
+from arena.core.errors import ArenaError, SpecError
 from arena.engines import EngineOptions
 from arena.games import Game, load_game
 from arena.games.traces import Trace, load_trace
@@ -101,7 +101,7 @@ def _check_game(spec: Spec, ctx: Context, kinds: tuple[str, ...]) -> None:
     if spec.kind in kinds_for(ctx.game, kinds):
         return
     usable = ", ".join(kinds_for(ctx.game, kinds))
-    raise ArenaError(f"{spec.text}: {spec.kind} does not play {ctx.game.spec} (use {usable})")
+    raise SpecError(f"{spec.text}: {spec.kind} does not play {ctx.game.spec} (use {usable})")
 
 
 def _profile_sources() -> Iterator[tuple[str, str, str]]:
@@ -113,7 +113,7 @@ def _profile_sources() -> Iterator[tuple[str, str, str]]:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ArenaError(f"cannot read profile {path}: {exc.strerror}") from None
+            raise SpecError(f"cannot read profile {path}: {exc.strerror}") from None
         yield path.stem, str(path), text
 
 
@@ -125,7 +125,7 @@ def list_profiles() -> dict[str, dict[str, Any]]:
         try:
             out[name] = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ArenaError(f"broken profile {where}: {exc}") from None
+            raise SpecError(f"broken profile {where}: {exc}") from None
     return dict(sorted(out.items()))
 
 
@@ -133,7 +133,7 @@ def parse_spec(text: str, kinds: tuple[str, ...] = PLAYER_KINDS) -> Spec:
     """Parses a spec or resolves a profile name; unknown kinds are an `ArenaError`."""
     text = text.strip()
     if not text:
-        raise ArenaError("empty player spec")
+        raise SpecError("empty player spec")
     head, _, rest = text.partition(":")
     if head not in kinds and "," in head:
         head, _, opts_only = head.partition(",")
@@ -144,7 +144,7 @@ def parse_spec(text: str, kinds: tuple[str, ...] = PLAYER_KINDS) -> Spec:
             return _from_profile(head, profiles[head], text, kinds)
         known = ", ".join(kinds)
         names = ", ".join(sorted(profiles)) or "none"
-        raise ArenaError(f"unknown spec {text!r}: kinds are {known}; profiles are {names}")
+        raise SpecError(f"unknown spec {text!r}: kinds are {known}; profiles are {names}")
     arg, options = _split_options(rest)
     return Spec(head, arg, options, text)
 
@@ -163,14 +163,14 @@ def _split_options(rest: str) -> tuple[str, dict[str, str]]:
         elif i == 0:
             arg = part
         else:
-            raise ArenaError(f"bad option {part!r}: options look like key=value")
+            raise SpecError(f"bad option {part!r}: options look like key=value")
     return arg, options
 
 
 def _from_profile(name: str, profile: dict[str, Any], text: str, kinds: tuple[str, ...]) -> Spec:
     kind = str(profile.get("kind", ""))
     if kind not in kinds:
-        raise ArenaError(f"profile {name!r} has kind {kind!r}; expected one of {', '.join(kinds)}")
+        raise SpecError(f"profile {name!r} has kind {kind!r}; expected one of {', '.join(kinds)}")
     options = {str(k): str(v) for k, v in dict(profile.get("options", {})).items()}
     _, extra = _split_options(text.partition(",")[2])
     options.update(extra)
@@ -187,14 +187,14 @@ def _int(spec: Spec, key: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise ArenaError(f"{spec.text}: {key} must be an integer, not {value!r}") from None
+        raise SpecError(f"{spec.text}: {key} must be an integer, not {value!r}") from None
 
 
 def engine_options(spec: Spec) -> EngineOptions:
     """The engine options of a stockfish/uci spec, their ranges checked (`ENGINE_OPTIONS`)."""
     binary = spec.options.get("path") or (spec.arg if spec.kind == "uci" else None)
     if spec.kind == "uci" and not binary:
-        raise ArenaError(f"{spec.text}: uci needs a path, e.g. uci:/usr/bin/engine")
+        raise SpecError(f"{spec.text}: uci needs a path, e.g. uci:/usr/bin/engine")
     try:
         return EngineOptions.from_strings(spec.options, binary=binary)
     except ArenaError as exc:
@@ -205,16 +205,16 @@ def _seed(spec: Spec, ctx: Context) -> int:
     """`random`'s seed: `seed=N` (or `random:N`), else the match's."""
     unknown = set(spec.options) - {"seed"}
     if unknown:
-        raise ArenaError(f"{spec.text}: unknown option {sorted(unknown)[0]!r}; random takes seed=N")
+        raise SpecError(f"{spec.text}: unknown option {sorted(unknown)[0]!r}; random takes seed=N")
     text = spec.options.get("seed", spec.arg or None)
     if text is None:
         return ctx.seed
     try:
         seed = int(text)
     except ValueError:
-        raise ArenaError(f"{spec.text}: the seed must be an integer, e.g. random:seed=7") from None
+        raise SpecError(f"{spec.text}: the seed must be an integer, e.g. random:seed=7") from None
     if not 0 <= seed < 2**63:
-        raise ArenaError(f"{spec.text}: the seed must be 0..2^63-1, not {seed}")
+        raise SpecError(f"{spec.text}: the seed must be 0..2^63-1, not {seed}")
     return seed
 
 
@@ -229,7 +229,7 @@ def trace_file(arg: str) -> Path:
     if "/" in arg or arg.endswith(".jsonl"):
         return path  # load_trace reports the missing file
     names = ", ".join(data.trace_names())
-    raise ArenaError(f"no trace {arg!r}: give a file, or a shipped trace ({names})")
+    raise SpecError(f"no trace {arg!r}: give a file, or a shipped trace ({names})")
 
 
 @overload
@@ -253,7 +253,7 @@ def stored_spec(text: str | None) -> str | None:
 
 def _trace(spec: Spec, ctx: Context) -> Trace:
     if not spec.arg:
-        raise ArenaError(f"{spec.text}: trace needs a file or a name, e.g. trace:gpt5-4c277d18")
+        raise SpecError(f"{spec.text}: trace needs a file or a name, e.g. trace:gpt5-4c277d18")
     path = trace_file(spec.arg)
     for trace in ctx.traces:
         if trace.path in (spec.arg, str(path)):
@@ -306,7 +306,7 @@ def build_speculator(text: str | None, ctx: Context | None = None) -> Speculator
         if spec.arg:
             _trace(Spec("trace", spec.arg, {}, spec.text), ctx)
         if not ctx.traces:
-            raise ArenaError("trace-guesses needs a trace: play trace:FILE or trace-guesses:FILE")
+            raise SpecError("trace-guesses needs a trace: play trace:FILE or trace-guesses:FILE")
         return TraceGuessSpeculator(ctx.traces, ctx.time_scale, spec.text)
     if spec.kind == "adaptive":
         shallow, deep = (
@@ -329,14 +329,14 @@ def _mcts_options(
     unknown = set(spec.options) - _MCTS_OPTIONS - extra
     if unknown:
         names = ", ".join(sorted(_MCTS_OPTIONS | extra))
-        raise ArenaError(f"{spec.text}: unknown option {sorted(unknown)[0]!r} (options: {names})")
+        raise SpecError(f"{spec.text}: unknown option {sorted(unknown)[0]!r} (options: {names})")
 
     def bounded(key: str, default: int, high: int) -> int:
         value = _int(spec, key)
         if value is None:
             return default
         if not 1 <= value <= high:
-            raise ArenaError(f"{spec.text}: {key} must be 1..{high}, not {value}")
+            raise SpecError(f"{spec.text}: {key} must be 1..{high}, not {value}")
         return value
 
     uct_text = spec.options.get("uct_c", "2")
@@ -345,7 +345,7 @@ def _mcts_options(
     except ValueError:
         uct_c = -1.0
     if not 0 < uct_c < 1000:
-        raise ArenaError(f"{spec.text}: uct_c must be a number above 0, not {uct_text!r}")
+        raise SpecError(f"{spec.text}: uct_c must be a number above 0, not {uct_text!r}")
     options = MCTSOptions(
         simulations=bounded("simulations", default_simulations, 10**7),
         rollouts=bounded("rollouts", 1, 1000),
@@ -367,7 +367,7 @@ def _build_search_actor(spec: Spec, ctx: Context) -> Actor:
     )
     positions = _int(spec, "positions") or 500_000
     if not 1 <= positions <= 10**8:
-        raise ArenaError(f"{spec.text}: positions must be 1..10^8, not {positions}")
+        raise SpecError(f"{spec.text}: positions must be 1..10^8, not {positions}")
     return SolverPlayer(positions, options, seed, spec.text)
 
 
@@ -376,7 +376,7 @@ def _adaptive_depth(spec: Spec, key: str, default: int) -> EngineOptions:
     try:
         return EngineOptions(depth=default if depth is None else depth)
     except ArenaError as exc:
-        raise ArenaError(f"{spec.text}: {key} {exc}") from None
+        raise SpecError(f"{spec.text}: {key} {exc}") from None
 
 
 def _build_llm_actor(spec: Spec) -> Actor:

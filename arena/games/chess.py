@@ -97,14 +97,21 @@ class ChessState:
     def from_fen(cls, fen: str | None = None) -> ChessState:
         """The start of a match; a malformed or impossible FEN is an `ArenaError`."""
         fen = (fen or START_FEN).strip()
+        # A FEN is about 90 characters; a long one is quoted only in part.
+        shown = repr(fen) if len(fen) <= 120 else f"{fen[:60]!r}… ({len(fen)} characters)"
         try:
             board = chess.Board(fen)
         except ValueError as exc:
-            raise ArenaError(f"bad FEN {fen!r}: {exc}") from None
+            raise ArenaError(f"bad FEN {shown}: {str(exc)[:200]}") from None
         status = board.status()
         if status != chess.STATUS_VALID:
+            if status & chess.STATUS_BAD_CASTLING_RIGHTS and _is_chess960(fen):
+                raise ArenaError(
+                    f"FEN {shown} is a Chess960 position (its castling rights name rook files); "
+                    "only standard chess is played"
+                )
             problems = [(f.name or "").lower() for f in chess.Status if f and f in status]
-            raise ArenaError(f"bad FEN {fen!r}: {', '.join(problems) or 'invalid position'}")
+            raise ArenaError(f"bad FEN {shown}: {', '.join(problems) or 'invalid position'}")
         return cls(board, board.fen(), ())
 
     @classmethod
@@ -271,3 +278,12 @@ class ChessState:
 
     def __repr__(self) -> str:
         return f"ChessState({self.position()!r}, ply={self.ply})"
+
+
+def _is_chess960(fen: str) -> bool:
+    """True when `fen` is a valid position once read as Chess960 (Shredder or X-FEN castling)."""
+    try:
+        board = chess.Board(fen, chess960=True)
+    except ValueError:
+        return False
+    return board.status() == chess.STATUS_VALID

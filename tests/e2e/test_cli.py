@@ -245,3 +245,15 @@ def test_an_instant_player_gets_no_default_speculator(arena: Run) -> None:
     listed = json.loads(arena("replays", "--json").stdout)
     row = next(r for r in listed if r["id"] == result["match_id"])
     assert row["white_speculator"] is None and row["black_speculator"] is None
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["replays"], ["play", "--white", "random", "--black", "random"]]
+)
+def test_the_tui_without_a_terminal_is_one_line_not_escape_codes(
+    arena: Run, args: list[str]
+) -> None:
+    proc = arena(*args, timeout=60)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert "needs a terminal" in line and "\x1b" not in proc.stdout + proc.stderr
