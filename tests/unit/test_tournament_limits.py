@@ -61,15 +61,16 @@ async def test_requests_per_minute_are_bounded(
 ) -> None:
     server._state.default = answer("ok")
     limiter = ProviderLimiter([ProviderLimit.parse("openai=0/3")])
-    limiter.window_s = 1.0
+    limiter.window_s = 2.0
     install(limiter, gate)
     provider = make_provider("openai", "gpt-5", server.openai_url, None, FAST)
     await asyncio.gather(*(provider.complete(REQUEST) for _ in range(7)))
     starts = sorted(r.at for r in server.requests)
-    # Arrival at the server lags admission by a little (more under load): a margin of 0.3 s.
+    # Arrival at the server lags admission by a little (more under load, as on a shared
+    # 2-core machine): a margin of 0.8 s of the 2 s window.
     for i, t in enumerate(starts):
-        assert sum(1 for s in starts[i:] if s < t + 0.7) <= 3
-    assert starts[-1] - starts[0] >= 1.7  # 7 requests at 3 a window: three windows
+        assert sum(1 for s in starts[i:] if s < t + 1.2) <= 3
+    assert starts[-1] - starts[0] >= 3.2  # 7 requests at 3 a window: three windows
 
 
 async def test_a_429_pauses_the_endpoint_for_every_caller(
