@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import PurePath
 from typing import ClassVar
@@ -17,6 +18,7 @@ from textual.worker import Worker, WorkerState
 from arena import config
 from arena.core.errors import ArenaError
 from arena.core.match import Match, MatchSummary
+from arena.games.chess import ChessState
 from arena.store import Store
 from arena.tui.screens.dialogs import ConfirmScreen, HelpScreen
 from arena.tui.screens.home import HomeScreen
@@ -35,6 +37,22 @@ STOP_TIMEOUT_S = 10.0
 
 def static_from_env() -> bool:
     return config.tui_static()
+
+
+def start_resource_tracker() -> None:
+    """Starts multiprocessing's resource tracker with the real stderr.
+
+    OpenSpiel's searches run in worker processes, whose start launches the tracker once, handing
+    it `sys.stderr`'s descriptor; inside the app that is Textual's print capture, whose descriptor
+    is -1, and the start fails (`bad value(s) in fds_to_keep`).
+    """
+    from multiprocessing import resource_tracker
+
+    real = sys.__stderr__
+    if real is None:  # pragma: no cover - no stderr at all: the tracker starts without one
+        return
+    with contextlib.redirect_stderr(real):
+        resource_tracker.ensure_running()
 
 
 class ArenaApp(App[None]):
@@ -143,6 +161,8 @@ class ArenaApp(App[None]):
 
     async def start_match(self, match: Match, *, note: str | None = None) -> LiveScreen:
         """Shows `match` on a new live screen and runs it in the match worker."""
+        if not isinstance(match.state, ChessState):
+            start_resource_tracker()
         self.match = match
         self.summary = None
         screen = LiveScreen(match, static=self.static, note=note, analysis=self.analysis)

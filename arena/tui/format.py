@@ -9,13 +9,35 @@ import chess
 import chess.pgn
 
 from arena.core.actor import Usage
-from arena.core.game import Side
+from arena.core.game import GameState, Side
 
 SIDE_NAMES = ("White", "Black")
 
 
-def side_name(side: Side) -> str:
-    return SIDE_NAMES[side]
+def side_name(side: Side, state: GameState | None = None) -> str:
+    """`White` / `Black`, or the game's own names for a state of another game (`X` / `O` in
+    Connect Four; in Othello and checkers Black moves first)."""
+    if state is None:
+        return SIDE_NAMES[side]
+    return state.side_name(side).capitalize()
+
+
+def move_texts(state: GameState, moves: Sequence[str]) -> list[str]:
+    """`moves` played from `state`, each in the game's readable notation (SAN in chess); a move
+    that is not legal where it comes is shown as given, and so are the ones after it."""
+    out: list[str] = []
+    for i, move in enumerate(moves):
+        if not state.is_legal(move):
+            out.extend(moves[i:])
+            break
+        out.append(state.format_move(move))
+        state = state.apply(move)
+    return out
+
+
+def move_line(state: GameState, moves: Sequence[str]) -> str:
+    """`move_texts` as one line."""
+    return " ".join(move_texts(state, moves))
 
 
 def seconds(value: float | None) -> str:

@@ -215,9 +215,9 @@ class PlyView:
 
     def headline(self) -> str:
         """`Black guesses White's move` (or `your move` for a person)."""
-        mover = "your" if self.person_moves else f"{side_name(self.mover)}'s"
+        mover = "your" if self.person_moves else f"{side_name(self.mover, self.state)}'s"
         verb = "guessed" if self.played is not None else "guesses"
-        return f"ply {self.ply + 1}: {side_name(self.guesser)} {verb} {mover} move"
+        return f"ply {self.ply + 1}: {side_name(self.guesser, self.state)} {verb} {mover} move"
 
     def sentence(self) -> str:
         """What happened, in plain words, once the move is played; "" before.
@@ -226,12 +226,13 @@ class PlyView:
         """
         if self.played is None:
             return ""
-        guesser = side_name(self.guesser)
-        mover = "your" if self.person_moves else f"{side_name(self.mover)}'s"
+        guesser = side_name(self.guesser, self.state)
+        mover = "your" if self.person_moves else f"{side_name(self.mover, self.state)}'s"
         hit = self.hit
         if hit is None:
             if not self.rows:
-                return f"{guesser} made no guess; {side_name(self.mover)} played {self.played_text}"
+                who = side_name(self.mover, self.state)
+                return f"{guesser} made no guess; {who} played {self.played_text}"
             return f"{guesser} did not predict {mover} move {self.played_text}" + (
                 " — its replies were dropped" if any(r.branch for r in self.rows) else ""
             )

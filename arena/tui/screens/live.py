@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import Worker
 
+from arena.core.errors import ArenaError
 from arena.core.events import (
     BranchAdopted,
     BranchCancelled,
@@ -28,20 +29,22 @@ from arena.core.events import (
     MoveCommitted,
     TurnStarted,
 )
+from arena.core.game import GameState
 from arena.core.ledger import MatchStats
 from arena.core.match import Match, MatchSummary
 from arena.engines import EngineOptions, EnginePool
+from arena.games import replay
 from arena.games.chess import ChessState
+from arena.games.openspiel import OpenSpielState
 from arena.players.human import HumanPlayer, IllegalMoveError
 from arena.players.trace import TracePlayer
 from arena.tui.format import (
-    board_at,
     captured,
     count,
+    move_line,
+    move_texts,
     percent,
     pgn_of,
-    san,
-    san_line,
     saving,
     seconds,
     short_name,
@@ -51,6 +54,7 @@ from arena.tui.screens.base import ArenaScreen
 from arena.tui.screens.dialogs import ConfirmScreen
 from arena.tui.widgets.board import Board, board_fit
 from arena.tui.widgets.evaluation import ANALYSIS_S, EvalBar
+from arena.tui.widgets.game_board import GameBoard
 from arena.tui.widgets.latency import LatencyPanel
 from arena.tui.widgets.log import EventLog
 from arena.tui.widgets.move_input import MoveInput
@@ -75,6 +79,10 @@ PANELS = {
 }
 
 
+def _last_move(state: GameState) -> str | None:
+    return state.path[-1] if state.path else None
+
+
 class LiveScreen(ArenaScreen):
     """Watches (or plays) one match, fed by the match's events through `feed`."""
 
@@ -94,7 +102,7 @@ class LiveScreen(ArenaScreen):
         Binding("m", "toggle_panel('moves')", "Moves", show=False),
         Binding("greater_than_sign", "speed(0.5)", "Faster", key_display=">"),
         Binding("less_than_sign", "speed(2)", "Slower", key_display="<", show=False),
-        Binding("c", "copy('fen')", "Copy FEN", show=False),
+        Binding("c", "copy('fen')", "Copy position", show=False),
         Binding("C", "copy('pgn')", "Copy PGN", show=False),
     ]
 
@@ -136,11 +144,15 @@ class LiveScreen(ArenaScreen):
         """True to show no running clocks (tests and snapshots)."""
         self.note = note
         start = match.state
-        if not isinstance(start, ChessState):
-            raise TypeError("the live screen shows chess matches")
-        self.state: ChessState = start
+        self.is_chess = isinstance(start, ChessState)
+        """False for the other games (OpenSpiel): their own board, no evaluation bar, no PGN."""
+        if not self.is_chess:
+            self.analysis = False
+        self.state: GameState = start
         """The real current state, as far as the events processed so far tell."""
-        self._states: dict[int, ChessState] = {start.ply: start}
+        self._states: dict[int, GameState] = {start.ply: start}
+        self.root = self._root()
+        """The state the path of every state of this match starts from."""
         self._branch_paths: dict[int, tuple[str, ...]] = {}
         self._inbox: deque[Event] = deque()
         self.to_move: int | None = None
@@ -196,6 +208,7 @@ class LiveScreen(ArenaScreen):
                 seat.speculator.spec if seat.speculator else None,
                 ticking=not self.static,
                 human=isinstance(seat.actor, HumanPlayer),
+                label=self.side(side),
                 id=f"player-{side}",
             )
             for side, seat in enumerate(seats)
@@ -206,8 +219,8 @@ class LiveScreen(ArenaScreen):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield cards[1]
-                board = Board(id="board")
-                board.set_position(self.state.position(), self.state.last_move())
+                board = Board(id="board") if self.is_chess else GameBoard(id="board")
+                board.set_position(self.state.position(), _last_move(self.state))
                 yield board
                 yield EvalBar(id="eval")
                 yield cards[0]
@@ -215,8 +228,11 @@ class LiveScreen(ArenaScreen):
                 if self.human_sides:
                     yield MoveInput(blink=not self.static, id="move-input")
                 moves = MoveList(id="moves")
-                moves.set_start(self.state.start_fen)
-                moves.set_moves(list(self.state.san_history))
+                if isinstance(self.state, ChessState):
+                    moves.set_start(self.state.start_fen)
+                else:
+                    moves.set_first_side(self.match.start_state.to_move)
+                moves.set_moves(self.move_texts())
                 yield moves
             with Vertical(id="right"):
                 yield SpeculationPanel(persons=frozenset(self.human_sides), id="speculation")
@@ -265,7 +281,10 @@ class LiveScreen(ArenaScreen):
         right = [p for p in ("speculation", "latency", "log") if p not in self.hidden_panels]
         right_min = RIGHT_MIN_WIDTH if right else 0
         board_width, board_height = board_fit(width - right_min, room)
-        self.query_one(Board).styles.height = board_height
+        if self.is_chess:
+            self.query_one(Board).styles.height = board_height
+        else:
+            board_width = 40
         left = self.query_one("#left")
         left.styles.width = "1fr" if not right else max(30, board_width)
         self.query_one("#right").display = bool(right)
@@ -299,8 +318,34 @@ class LiveScreen(ArenaScreen):
 
     # -- events -------------------------------------------------------------------------------
 
-    def state_at(self, ply: int) -> ChessState | None:
+    def state_at(self, ply: int) -> GameState | None:
         return self._states.get(ply)
+
+    def side(self, side: int) -> str:
+        """The side's name in this game: White / Black in chess, the game's own otherwise."""
+        return side_name(side, None if self.is_chess else self.state)
+
+    def move_texts(self) -> list[str]:
+        """The moves played so far in the game's readable notation (SAN in chess)."""
+        if isinstance(self.state, ChessState):
+            return list(self.state.san_history)
+        return move_texts(self.root, self.state.path)
+
+    def _root(self) -> GameState:
+        state = self.match.start_state
+        if isinstance(state, OpenSpielState):
+            return state.game.start()
+        if isinstance(state, ChessState):
+            return ChessState.from_fen(state.start_fen)
+        return replay(state, ()) if not state.path else state  # pragma: no cover
+
+    @property
+    def first_ply(self) -> int:
+        """The ply of the state the paths start from."""
+        return self.state.ply - len(self.state.path)
+
+    def board_widget(self) -> Board | GameBoard:
+        return self.query_one("#board", Board) if self.is_chess else self.query_one(GameBoard)
 
     def _card(self, side: int) -> PlayerCard:
         return self.query_one(f"#player-{side}", PlayerCard)
@@ -333,56 +378,58 @@ class LiveScreen(ArenaScreen):
 
     def _match_started(self, event: MatchStarted) -> None:
         white, black = event.players
-        self._log(event, f"match {event.match_id}: {white} (White) vs {black} (Black)")
+        names = self.side(0), self.side(1)
+        self._log(event, f"match {event.match_id}: {white} ({names[0]}) vs {black} ({names[1]})")
         if event.history:
             # A resumed match: its earlier plies keep their marks and count in the totals.
             hits = {r.ply: r.hit for r in event.history}
-            first = self.state.ply - len(self.state.san_history)
+            first = self.first_ply
+            texts = self.move_texts()
             self.query_one(MoveList).set_moves(
-                list(self.state.san_history),
-                [hits.get(first + i, False) for i in range(len(self.state.san_history))],
+                texts, [hits.get(first + i, False) for i in range(len(texts))]
             )
             self.query_one(LatencyPanel).load(event.history)
             saved = count(len(event.history), "saved ply", "saved plies")
             self._log(event, f"resumed at ply {event.ply} with {saved}")
         for side, spec in enumerate(event.speculators):
             if spec:
-                self._log(event, f"{side_name(side)} guesses with {spec}")
+                self._log(event, f"{self.side(side)} guesses with {spec}")
 
     def _turn_started(self, event: TurnStarted) -> None:
         self.to_move = event.side
         self._card(event.side).start_thinking()
         self._card(1 - event.side).stop("waiting")
-        self._log(event, f"ply {event.ply + 1}: {side_name(event.side)} to move")
+        self._log(event, f"ply {event.ply + 1}: {self.side(event.side)} to move")
         if event.side in self.human_sides and event.ply == self.state.ply:
             self.query_one(MoveInput).ask(self.state)
-            board = self.query_one(Board)
-            board.interactive = True
+            self.board_widget().interactive = True
 
     def _guesses_made(self, event: GuessesMade) -> None:
         state = self.state_at(event.ply)
         if state is None:
             return
-        board = state.board
         panel = self.query_one(SpeculationPanel)
         panel.feed(event, state)
         guesser = self.match.seats[event.side].speculator
         panel.border_subtitle = guesser.spec if guesser is not None else None
         if self._reveals_human_move(state.path, event.ply + 1):
-            self._log(event, f"{side_name(event.side)} guesses your move (shown after you play)")
+            self._log(event, f"{self.side(event.side)} guesses your move (shown after you play)")
             return
-        guesses = ", ".join(f"{san(board, g.move)} {g.probability:.0%}" for g in event.guesses)
+        guesses = ", ".join(
+            f"{move_line(state, [g.move])} {g.probability:.0%}" for g in event.guesses
+        )
         self._log(
             event,
-            f"{side_name(event.side)} guesses {guesses or 'nothing'} ({seconds(event.predict_s)})",
+            f"{self.side(event.side)} guesses {guesses or 'nothing'} ({seconds(event.predict_s)})",
         )
 
     def _reveals_human_move(self, path: tuple[str, ...], length: int | None = None) -> bool:
         """True if `path` (up to `length` plies) holds a human's move not yet played: showing
         it would tell the human what the opponent expects of them."""
-        first = 0 if self.state.start_fen.split()[1] == "w" else 1
+        first = self.root.to_move
         end = len(path) if length is None else length
-        return any((first + i) % 2 in self.human_sides for i in range(self.state.ply, end))
+        start = len(self.state.path)
+        return any((first + i) % 2 in self.human_sides for i in range(start, end))
 
     def _branch_path(self, path: tuple[str, ...], ply: int) -> str:
         """The speculated moves of a branch in SAN, from the first ply not yet played."""
@@ -390,18 +437,18 @@ class LiveScreen(ArenaScreen):
         state = self.state_at(base)
         if state is None or path[:base] != state.path[:base]:
             return " ".join(path[base:])
-        return san_line(state.board, path[base:])
+        return move_line(state, path[base:])
 
     def _branch_started(self, event: BranchStarted) -> None:
         self._branch_paths[event.branch_id] = event.path
         self.query_one(SpeculationPanel).feed(event)
         if self._reveals_human_move(event.path):
-            who = side_name(event.side)
+            who = self.side(event.side)
             self._log(event, f"branch {event.branch_id}: {who} pre-thinks a reply")
             return
         self._log(
             event,
-            f"branch {event.branch_id}: {side_name(event.side)} pre-thinks after "
+            f"branch {event.branch_id}: {self.side(event.side)} pre-thinks after "
             f"{self._branch_path(event.path, event.ply)} ({event.probability:.0%})",
         )
 
@@ -419,9 +466,16 @@ class LiveScreen(ArenaScreen):
         else:
             move = event.move
             if path is not None:
-                move = san(board_at(self.state.start_fen, path), event.move)
+                move = self._format_at(path, event.move)
             outcome = f"ready: reply {move}"
         self._log(event, f"branch {event.branch_id} {outcome} ({seconds(event.duration_s)})")
+
+    def _format_at(self, path: tuple[str, ...], move: str) -> str:
+        """`move` in readable notation in the state `path` (from the root) leads to."""
+        try:
+            return move_line(replay(self.root, path), [move])
+        except ArenaError:
+            return move
 
     def _branch_cancelled(self, event: BranchCancelled) -> None:
         self._branch_paths.pop(event.branch_id, None)
@@ -433,25 +487,23 @@ class LiveScreen(ArenaScreen):
         how = "ready" if event.ready else "still thinking"
         self._log(
             event,
-            f"{side_name(event.side)} uses pre-computed branch {event.branch_id} ({how})",
+            f"{self.side(event.side)} uses pre-computed branch {event.branch_id} ({how})",
         )
 
     def _illegal_attempt(self, event: IllegalAttempt) -> None:
         attempt = event.attempt
-        self._log(event, f"{side_name(event.side)} tried {attempt.raw[:40]!r}: {attempt.error}")
+        self._log(event, f"{self.side(event.side)} tried {attempt.raw[:40]!r}: {attempt.error}")
 
     def _move_committed(self, event: MoveCommitted) -> None:
         record = event.record
         if record.ply == self.state.ply and self.state.is_legal(record.move):
             self.state = self.state.apply(record.move)
         else:
-            fallback = self.match.state
-            assert isinstance(fallback, ChessState)
-            self.state = fallback
+            self.state = self.match.state
         self._states[self.state.ply] = self.state
         self.to_move = None
         if self.viewing is None:
-            self.query_one(Board).set_position(self.state.position(), record.move)
+            self.board_widget().set_position(self.state.position(), record.move)
         if self.analysis:
             self.evaluate(self.state.position())
         self.query_one(MoveList).add_move(record.san, record.hit)
@@ -460,8 +512,9 @@ class LiveScreen(ArenaScreen):
             self.query_one("#note").display = False
             self._fit()
         self._card(record.side).committed(record.decision_s, record.usage, record.hit)
-        for side, taken in enumerate(captured(self.state.start_fen, self.state.position())):
-            self._card(side).set_captured(taken)
+        if isinstance(self.state, ChessState):
+            for side, taken in enumerate(captured(self.state.start_fen, self.state.position())):
+                self._card(side).set_captured(taken)
         self.query_one(SpeculationPanel).feed(event)
         self.query_one(LatencyPanel).add_record(record)
         if record.side in self.human_sides:
@@ -472,7 +525,7 @@ class LiveScreen(ArenaScreen):
         guessed = f"guessed #{record.rank}" if record.rank else "not guessed"
         self._log(
             event,
-            f"ply {record.ply + 1}: {side_name(record.side)} plays {record.san} "
+            f"ply {record.ply + 1}: {self.side(record.side)} plays {record.san} "
             f"({detail}; {guessed})",
         )
 
@@ -565,6 +618,8 @@ class LiveScreen(ArenaScreen):
             return self.time_scale is not None
         if action == "follow":
             return self.viewing is not None
+        if action in ("toggle_eval", "flip") or (action == "copy" and parameters == ("pgn",)):
+            return self.is_chess
         return super().check_action(action, parameters)
 
     def action_back(self) -> None:
@@ -601,7 +656,7 @@ class LiveScreen(ArenaScreen):
     def action_step(self, delta: int) -> None:
         """Shows the board `delta` plies from the one shown; the game goes on meanwhile."""
         now = self.state.ply if self.viewing is None else self.viewing
-        first = self.state.ply - len(self.state.san_history)
+        first = self.first_ply
         target = max(first, min(self.state.ply, now + delta))
         self._view(None if target == self.state.ply else target)
 
@@ -610,20 +665,18 @@ class LiveScreen(ArenaScreen):
 
     def _view(self, ply: int | None) -> None:
         self.viewing = ply
-        board = self.query_one(Board)
+        board = self.board_widget()
         moves = self.query_one(MoveList)
         panel = self.query_one(SpeculationPanel)
-        first = self.state.ply - len(self.state.san_history)
+        first = self.first_ply
         if ply is None:
-            board.set_position(self.state.position(), self.state.last_move())
+            board.set_position(self.state.position(), _last_move(self.state))
             moves.current = None
             panel.select(None)
             board.interactive = self.to_move in self.human_sides
         else:
-            state = self.state_at(ply) or ChessState.from_moves(
-                self.state.start_fen, self.state.path[:ply]
-            )
-            board.set_position(state.position(), state.last_move())
+            state = self.state_at(ply) or replay(self.root, self.state.path[: ply - first])
+            board.set_position(state.position(), _last_move(state))
             board.interactive = False
             moves.current = ply - first - 1 if ply > first else None
             panel.select(ply - 1)
@@ -644,6 +697,8 @@ class LiveScreen(ArenaScreen):
         """Scores `fen` with Stockfish in its own process, never in the match's way."""
         bar = self.query_one(EvalBar)
         outcome = self.state.outcome()
+        if not self.is_chess:
+            return
         if outcome is not None:
             bar.note = f"game over {outcome.result}"
             return
@@ -692,18 +747,22 @@ class LiveScreen(ArenaScreen):
     # -- copying ------------------------------------------------------------------------------
 
     def action_copy(self, what: str) -> None:
-        """Copies the position (FEN) or the game so far (PGN) to the clipboard."""
+        """Copies the position (FEN in chess) or the game so far (PGN, chess only)."""
         state = self.state if self.viewing is None else self.state_at(self.viewing) or self.state
-        if what == "fen":
+        if not isinstance(self.state, ChessState) or what == "fen":
             text = state.position()
+            what = "fen" if self.is_chess else "position"
         else:
             names = [s.actor.spec or s.actor.name for s in self.match.seats]
             result = self.finished.result if self.finished is not None else "*"
             text = pgn_of(self.state.start_fen, self.state.path, names[0], names[1], result)
         self.app.copy_to_clipboard(text)
-        self.notify(f"{what.upper()} copied to the clipboard", timeout=3)
+        label = what.upper() if what in ("fen", "pgn") else what.capitalize()
+        self.notify(f"{label} copied to the clipboard", timeout=3)
 
     def action_flip(self) -> None:
+        if not self.is_chess:
+            return
         board = self.query_one(Board)
         board.flipped = not board.flipped
         self.query_one(EvalBar).flipped = board.flipped
@@ -732,7 +791,7 @@ class LiveScreen(ArenaScreen):
 
     def _human_done(self) -> None:
         self.query_one(MoveInput).done()
-        self.query_one(Board).interactive = False
+        self.board_widget().interactive = False
 
     def _submit(self, text: str) -> bool:
         side = self.state.to_move
@@ -754,5 +813,6 @@ class LiveScreen(ArenaScreen):
         self._submit(event.move)
 
     @on(Board.MoveSelected)
-    def _move_selected(self, event: Board.MoveSelected) -> None:
+    @on(GameBoard.MoveSelected)
+    def _move_selected(self, event: Board.MoveSelected | GameBoard.MoveSelected) -> None:
         self._submit(event.move)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 
 from rich.text import Text
+from textual import events
 from textual.app import RenderResult
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -123,8 +125,25 @@ def _counts(state: OpenSpielState) -> str:
     return f"{state.side_name(0)} {first} · {state.side_name(1)} {second}"
 
 
+CLICKABLE = ("connect_four", "tic_tac_toe")
+"""Games whose moves a click on the board picks (a column, a cell); the others are typed."""
+
+
+def clicked_move(state: OpenSpielState, x: int, y: int) -> str | None:
+    """The legal move a click at content cell (`x`, `y`) picks, or None: a column in Connect
+    Four (anywhere in it), a cell in tic-tac-toe."""
+    name = state.game.name
+    column = x // 2  # these boards are drawn with a space after each cell
+    if name == "connect_four":
+        return state.parse_move(str(column))
+    if name == "tic_tac_toe" and y < len(_rows(state)):
+        return state.parse_move(f"{y},{column}")
+    return None
+
+
 class GameBoard(Widget):
-    """A non-chess game's board, drawn from its position string."""
+    """A non-chess game's board, drawn from its position string. While `interactive`, a click
+    picks a move where the game allows it (`CLICKABLE`)."""
 
     DEFAULT_CSS = """
     GameBoard { width: auto; height: auto; padding: 0 1; }
@@ -132,6 +151,20 @@ class GameBoard(Widget):
 
     position: reactive[str] = reactive("", layout=True)
     """`OpenSpielState.position()`: the game spec and the action ids played."""
+    interactive: reactive[bool] = reactive(False)
+    """True while a person may pick a move by clicking."""
+
+    class MoveSelected(Message):
+        """A move was picked on the board (a legal move of the position shown)."""
+
+        def __init__(self, board: GameBoard, move: str) -> None:
+            super().__init__()
+            self.board = board
+            self.move = move
+
+        @property
+        def control(self) -> GameBoard:
+            return self.board
 
     def __init__(self, position: str = "", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -156,3 +189,15 @@ class GameBoard(Widget):
     def render(self) -> RenderResult:
         state = self.state()
         return board_text(state) if state is not None else Text("")
+
+    def on_click(self, event: events.Click) -> None:
+        if not self.interactive:
+            return
+        offset = event.get_content_offset(self)
+        state = self.state()
+        if offset is None or state is None:
+            return
+        move = clicked_move(state, offset.x, offset.y)
+        if move is not None:
+            event.stop()
+            self.post_message(self.MoveSelected(self, move))

@@ -1,4 +1,5 @@
-"""Where a person types a move, in SAN or UCI, with completion of the legal SAN moves."""
+"""Where a person types a move, in SAN or UCI, with completion of the legal SAN moves (in other
+games: the game's move names, with completion of the legal ones)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,22 @@ from textual.suggester import SuggestFromList
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label
 
+from arena.core.game import GameState
 from arena.games.chess import ChessState
 
 PIECE_LETTERS = "nbrqk"
 
 
-def read_move(state: ChessState, text: str) -> str | None:
+def read_move(state: GameState, text: str) -> str | None:
     """A legal move (UCI) from what a person typed, in SAN or UCI, whatever the letter case:
     `nc3` is Nc3, `o-o` castles, `e8=q` promotes. A lower-case `b` is a pawn's file first
-    (`bxc3`), the bishop only if no pawn move reads so."""
+    (`bxc3`), the bishop only if no pawn move reads so. Other games read their own notations
+    (`3` or `x3` in Connect Four)."""
     text = text.strip()
     if not text:
         return None
+    if not isinstance(state, ChessState):
+        return state.parse_move(text)
     candidates = [text]
     if text[0] in PIECE_LETTERS:
         candidates.append(text[0].upper() + text[1:])
@@ -38,8 +43,10 @@ def read_move(state: ChessState, text: str) -> str | None:
     return None
 
 
-def promotion_hint(state: ChessState, text: str) -> str | None:
+def promotion_hint(state: GameState, text: str) -> str | None:
     """For a pawn move to the last rank typed without its piece (`a8`, `a7a8`), how to write it."""
+    if not isinstance(state, ChessState):
+        return None
     token = text.strip().lower()
     board = state.board
     promotions = [m for m in board.legal_moves if m.promotion is not None]
@@ -53,6 +60,13 @@ def promotion_hint(state: ChessState, text: str) -> str | None:
     return None
 
 
+def legal_hint(state: GameState, limit: int = 8) -> str:
+    """A few legal moves of a game other than chess, to say how its moves are written."""
+    moves = list(state.legal_moves())
+    shown = " ".join(moves[:limit]) + (" …" if len(moves) > limit else "")
+    return f"legal: {shown}"
+
+
 def san_order(san: str) -> tuple[bool, str]:
     """Completion order: queen promotions before the under-promotions, then alphabetical."""
     return ("=" in san and "=Q" not in san, san)
@@ -63,15 +77,21 @@ class LegalMove(Validator):
 
     def __init__(self) -> None:
         super().__init__()
-        self.state: ChessState | None = None
+        self.state: GameState | None = None
 
     def validate(self, value: str) -> ValidationResult:
-        if self.state is None:
+        state = self.state
+        if state is None:
             return self.failure("not your move")
+        chess_game = isinstance(state, ChessState)
         if not value.strip():
-            return self.failure("type a move, e.g. e4 or Nf3 (or e2e4)")
-        if read_move(self.state, value) is None:
-            hint = promotion_hint(self.state, value)
+            if chess_game:
+                return self.failure("type a move, e.g. e4 or Nf3 (or e2e4)")
+            return self.failure(f"type a move; {legal_hint(state)}")
+        if read_move(state, value) is None:
+            if not chess_game:
+                return self.failure(f"illegal move: {value.strip()} ({legal_hint(state)})")
+            hint = promotion_hint(state, value)
             return self.failure(hint or f"illegal move: {value.strip()}")
         return self.success()
 
@@ -107,7 +127,7 @@ class MoveInput(Vertical):
         self._blink = blink
 
     @property
-    def state(self) -> ChessState | None:
+    def state(self) -> GameState | None:
         """The state a move is asked for, or None when it is not the person's turn."""
         return self._validator.state
 
@@ -129,13 +149,18 @@ class MoveInput(Vertical):
     def action_leave(self) -> None:
         self.screen.set_focus(None)
 
-    def ask(self, state: ChessState) -> None:
+    def ask(self, state: GameState) -> None:
         """Enables the input for `state` and focuses it."""
         self._validator.state = state
         entry = self.query_one(Input)
-        board = state.board
-        sans = sorted((board.san(m) for m in board.legal_moves), key=san_order)
-        entry.suggester = SuggestFromList(sans, case_sensitive=False)
+        if isinstance(state, ChessState):
+            board = state.board
+            moves = sorted((board.san(m) for m in board.legal_moves), key=san_order)
+        else:
+            moves = list(state.legal_moves())
+            example = moves[0] if moves else "a move"
+            entry.placeholder = f"your move, e.g. {example}; → completes"
+        entry.suggester = SuggestFromList(moves, case_sensitive=False)
         entry.disabled = False
         entry.value = ""
         entry.focus()

@@ -39,6 +39,12 @@ class MoveList(Widget):
         self._black_first = board.turn == chess.BLACK
         self.refresh()
 
+    def set_first_side(self, side: int) -> None:
+        """For games without a FEN: numbering from 1, `side` (0 or 1) moves first."""
+        self._first_number = 1
+        self._black_first = side == 1
+        self.refresh()
+
     def set_moves(self, sans: list[str], hits: list[bool] | None = None) -> None:
         self.sans = list(sans)
         self.hits = list(hits) if hits is not None else [False] * len(sans)

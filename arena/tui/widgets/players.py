@@ -36,6 +36,7 @@ class PlayerCard(Widget):
         *,
         ticking: bool = True,
         human: bool = False,
+        label: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -49,6 +50,8 @@ class PlayerCard(Widget):
         self.ticking = ticking
         """False to show no running seconds (tests and snapshots)."""
         self.human = human
+        self.label = label or side_name(side)
+        """The side's name: White or Black, or the game's own (X, O)."""
         self.usage = Usage()
         """Tokens and cost of this player's committed decisions."""
         self.last_s: float | None = None
@@ -98,7 +101,7 @@ class PlayerCard(Widget):
         dim = self.get_component_rich_style("player--dim", partial=True)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("● " if self.to_move else "○ ", name_style if self.to_move else dim)
-        text.append(f"{side_name(self.side)} ", name_style)
+        text.append(f"{self.label} ", name_style)
         text.append(self.spec)
         if self.captured:
             text.append(f"  {self.captured}", dim)

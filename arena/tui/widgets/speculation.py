@@ -64,7 +64,7 @@ def _deep_rows(view: PlyView, row: GuessRow, style: StyleOf) -> list[Text]:
         text = _line()
         line = f"    ↳ then {deep.answer_text:<6} {100 * deep.probability:>3.0f}% "
         text.append(line, style("dim"))
-        text.append(f"{side_name(view.mover)}: ", style("dim"))
+        text.append(f"{side_name(view.mover, view.state)}: ", style("dim"))
         branch = deep.branch
         words = branch.label.word
         if branch.move_text and branch.shown in (Shown.READY, Shown.USED):
