@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from arena.core.match import Match
@@ -10,9 +13,12 @@ from arena.games import load_game
 from arena.session import MatchPlan, build_seats
 from arena.tui.app import ArenaApp
 from arena.tui.screens.live import LiveScreen
+from arena.tui.screens.replay import ReplayScreen
+from arena.tui.widgets.board import Board
 from arena.tui.widgets.game_board import GameBoard
 from arena.tui.widgets.moves import MoveList
 from arena.tui.widgets.players import PlayerCard
+from arena.tui.widgets.ply_detail import PlyDetail
 
 from .conftest import wait_until
 
@@ -67,3 +73,58 @@ async def test_live_match_of_each_board(game: str, plies: int, sides: tuple[str,
         cards = [screen.query_one(f"#player-{side}", PlayerCard) for side in (0, 1)]
         assert tuple(c.label for c in cards) == sides
         assert "ply" in str(screen.query_one("#status").render())
+
+
+async def record_game(db: str, game: str, plies: int) -> str:
+    """Plays a short MCTS match of `game` into a real store at `db`; its id."""
+    from arena.session import prepare_match
+    from arena.store import Store
+
+    plan = MatchPlan(
+        white=MCTS,
+        black=MCTS,
+        white_speculator=MCTS,
+        black_speculator=MCTS,
+        max_plies=plies,
+        policy=SpeculationPolicy(k=2),
+        game=game,
+    )
+    store = await Store.open(db)
+    try:
+        prepared = await prepare_match(plan, store)
+        await prepared.run()
+        return prepared.match.match_id
+    finally:
+        await store.close()
+
+
+async def test_replay_of_a_connect_four_match_steps_through(tmp_path: Path) -> None:
+    """The viewer rebuilds a saved Connect Four match: its board at each ply, X/O in the
+    per-ply view, and `e` writes JSON (PGN is chess-only)."""
+    db = str(tmp_path / "arena.db")
+    match_id = await record_game(db, "connect_four", 6)
+    app = ArenaApp(db_path=db, start_screen=("replay", match_id), static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        await wait_until(pilot, lambda: screen.match is not None)
+        board = screen.query_one(GameBoard)
+        assert board.display and not screen.query_one(Board).display
+        assert board.position == "connect_four|"
+        detail = screen.query_one(PlyDetail)
+        assert "X mcts" in detail.plain and "O mcts" in detail.plain
+        await pilot.press("right")
+        first = screen.plies[0]
+        assert first.move.startswith("x")
+        assert board.position == screen.states[1].position()
+        assert f"Ply 1: X played {first.move}" in detail.plain
+        await pilot.press("end")
+        assert screen.position == 6
+        assert board.position.count(",") == 5
+        await pilot.press("left")
+        assert screen.query_one(MoveList).current == 4
+        await pilot.press("e")
+        await wait_until(pilot, lambda: screen.exported is not None)
+    assert screen.exported == tmp_path / f"{match_id}.json"
+    data = json.loads(screen.exported.read_text())
+    assert data["match"]["game"] == "connect_four"

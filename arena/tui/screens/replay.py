@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import ClassVar
 
-import chess
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -16,12 +16,15 @@ from textual.widgets import Footer, Sparkline, Static
 from textual.worker import Worker
 
 from arena.core.errors import ArenaError
+from arena.core.game import GameState
+from arena.games import CHESS, load_game, replay
 from arena.games.chess import ChessState
-from arena.store import BranchRow, MatchRow, PlyRow, export_pgn
-from arena.tui.format import short_name
+from arena.store import BranchRow, MatchRow, PlyRow, export_json, export_pgn
+from arena.tui.format import short_name, side_name
 from arena.tui.screens.base import ArenaScreen
 from arena.tui.speculation_model import SavedBranch, SpeculationModel
 from arena.tui.widgets.board import Board, board_fit
+from arena.tui.widgets.game_board import GameBoard
 from arena.tui.widgets.moves import MoveList
 from arena.tui.widgets.ply_detail import PlyDetail
 
@@ -55,7 +58,7 @@ class ReplayScreen(ArenaScreen):
         Binding("home", "jump(0)", "Start", show=False, priority=True),
         Binding("end", "jump(-1)", "End", show=False, priority=True),
         Binding("f", "flip", "Flip"),
-        Binding("e", "export", "Export PGN"),
+        Binding("e", "export", "Export"),
     ]
 
     position: reactive[int] = reactive(0, init=False)
@@ -66,15 +69,16 @@ class ReplayScreen(ArenaScreen):
         self.match_id = match_id
         """The id of the match shown."""
         self.export_dir = Path(export_dir) if export_dir is not None else None
-        """Where `e` writes `<id>.pgn`; default: next to the database (replays/)."""
+        """Where `e` writes `<id>.pgn` (`<id>.json` for other games than chess); default: next
+        to the database (replays/)."""
         self.match: MatchRow | None = None
         self.plies: list[PlyRow] = []
         self.speculation = SpeculationModel()
         """What was speculated on each ply."""
-        self.boards: list[chess.Board] = []
-        """The board after each number of plies (index 0: the start)."""
+        self.states: list[GameState] = []
+        """The state after each number of plies (index 0: the start)."""
         self.exported: Path | None = None
-        """The last PGN file written."""
+        """The last PGN (or JSON) file written."""
         self.error: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -82,6 +86,9 @@ class ReplayScreen(ArenaScreen):
         with Horizontal(id="replay-main"):
             with Vertical(id="replay-left"):
                 yield Board(id="board")
+                board = GameBoard(id="game-board")
+                board.display = False
+                yield board
                 yield MoveList(id="moves")
             with Vertical(id="replay-right"):
                 with VerticalScroll(id="detail-scroll"):
@@ -112,23 +119,26 @@ class ReplayScreen(ArenaScreen):
         plies: list[PlyRow],
         branches: list[BranchRow],
     ) -> None:
-        # The boards first: a match that cannot be replayed leaves the screen as it was.
-        board = chess.Board(match.start_fen)
-        boards = [board.copy(stack=False)]
+        # The states first: a match that cannot be replayed leaves the screen as it was.
+        states = [load_game(match.game).start(match.start_fen)]
         for ply in plies:
-            board.push(chess.Move.from_uci(ply.move))
-            boards.append(board.copy(stack=False))
-        self.boards = boards
+            states.append(replay(states[-1], [ply.move]))
+        self.states = states
         self.plies = plies
         self.match = match
-        states = [ChessState.from_fen(match.start_fen)]
-        for ply in plies:
-            states.append(states[-1].apply(ply.move))
         self.speculation = SpeculationModel.from_saved(
             states, plies, [saved_branch(b) for b in branches]
         )
+        chess_game = isinstance(states[0], ChessState)
+        self.query_one(Board).display = chess_game
+        self.query_one(GameBoard).display = not chess_game
+        first = None if chess_game else states[0]
+        self.query_one(PlyDetail).sides = (side_name(0, first), side_name(1, first))
         moves = self.query_one(MoveList)
-        moves.set_start(match.start_fen)
+        if chess_game:
+            moves.set_start(match.start_fen)
+        else:
+            moves.set_first_side(states[0].to_move)
         moves.set_moves([p.san for p in plies], [p.hit for p in plies])
         spark = self.query_one(Sparkline)
         spark.data = [p.saved_s for p in plies]
@@ -153,8 +163,9 @@ class ReplayScreen(ArenaScreen):
             return
         n = self.position
         ply = self.plies[n - 1] if n > 0 else None
-        board = self.boards[n]
-        self.query_one(Board).set_position(board.fen(), ply.move if ply else None)
+        state = self.states[n]
+        board = self.query_one(Board) if self.is_chess else self.query_one(GameBoard)
+        board.set_position(state.position(), ply.move if ply else None)
         self.query_one(MoveList).current = n - 1 if n > 0 else None
         view = self.speculation.view(n - 1) if ply else None
         self.query_one(PlyDetail).show(self.match, ply, view)
@@ -166,6 +177,10 @@ class ReplayScreen(ArenaScreen):
             f"{short_name(m.black_spec)} · match {m.id}"
         )
         self.query_one("#status", Static).update(status)
+
+    @property
+    def is_chess(self) -> bool:
+        return self.match is None or (self.match.game or CHESS) == CHESS
 
     def on_resize(self) -> None:
         width, height = self.size
@@ -179,6 +194,11 @@ class ReplayScreen(ArenaScreen):
     def action_jump(self, where: int) -> None:
         self.position = len(self.plies) if where < 0 else where
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "flip":
+            return self.is_chess
+        return super().check_action(action, parameters)
+
     def action_flip(self) -> None:
         board = self.query_one(Board)
         board.flipped = not board.flipped
@@ -187,11 +207,16 @@ class ReplayScreen(ArenaScreen):
 
     @work(exclusive=True, group="export", exit_on_error=False)
     async def action_export(self) -> None:
+        """Writes the match as PGN (chess) or JSON (the other games: PGN is chess-only)."""
         store = await self.store()
-        pgn = await export_pgn(store, self.match_id)
+        if self.is_chess:
+            kind, text = "pgn", await export_pgn(store, self.match_id)
+        else:
+            data = await export_json(store, self.match_id)
+            kind, text = "json", json.dumps(data, indent=2, allow_nan=False) + "\n"
         folder = self.export_dir or Path(store.path).parent
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{self.match_id}.pgn"
-        path.write_text(pgn, encoding="utf-8")
+        path = folder / f"{self.match_id}.{kind}"
+        path.write_text(text, encoding="utf-8")
         self.exported = path
-        self.notify(f"PGN written to {path}", title="exported")
+        self.notify(f"{kind.upper()} written to {path}", title="exported")

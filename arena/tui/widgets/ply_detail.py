@@ -40,6 +40,8 @@ class PlyDetail(Widget):
         """The ply shown (None at the start position)."""
         self.view: PlyView | None = None
         """What was speculated on that ply, if anything."""
+        self.sides: tuple[str, str] = (side_name(0), side_name(1))
+        """The sides' names in the match's game (White and Black in chess)."""
 
     def show(self, match: MatchRow, ply: PlyRow | None, view: PlyView | None) -> None:
         self.match = match
@@ -52,10 +54,13 @@ class PlyDetail(Widget):
 
     def _summary(self, text: Text, match: MatchRow) -> None:
         text.append("Start position\n", self._style("title"))
-        text.append(f"White {match.white_spec}")
+        first, second = self.sides
+        if match.game and match.game != "chess":
+            text.append(f"{match.game}\n", self._style("dim"))
+        text.append(f"{first} {match.white_spec}")
         if match.white_speculator:
             text.append(f"  (guesses with {match.white_speculator})", self._style("dim"))
-        text.append(f"\nBlack {match.black_spec}")
+        text.append(f"\n{second} {match.black_spec}")
         if match.black_speculator:
             text.append(f"  (guesses with {match.black_speculator})", self._style("dim"))
         result = f"{match.result} {match.termination or ''}" if match.result else match.status
@@ -78,7 +83,7 @@ class PlyDetail(Widget):
     def _ply(self, text: Text, ply: PlyRow) -> list[Text]:
         """The ply's head into `text`; the guesses and what came of them as further lines."""
         number = ply.ply + 1
-        text.append(f"Ply {number}: {side_name(ply.side)} played {ply.san}", self._style("title"))
+        text.append(f"Ply {number}: {self.sides[ply.side]} played {ply.san}", self._style("title"))
         if ply.hit:
             text.append("  ⚡ pre-computed reply", self._style("hit"))
         if ply.by_person:
@@ -99,7 +104,7 @@ class PlyDetail(Widget):
         view = self.view
         lines: list[Text] = []
         if view is None or not view.rows:
-            text.append(f"\n{side_name(1 - ply.side)} made no guess in time", self._style("dim"))
+            text.append(f"\n{self.sides[1 - ply.side]} made no guess in time", self._style("dim"))
         else:
             text.append(f"\n{view.headline()}", self._style("title"))
             lines.extend(guess_lines(view, self._component))
