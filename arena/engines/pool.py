@@ -31,6 +31,8 @@ INIT_TIMEOUT_S: Final = 10.0
 """How long an engine may take to answer `uci` with `uciok` (option `init_timeout=`)."""
 MOVETIME_GRACE_S: Final = 10.0
 """A movetime-limited search must answer within its movetime plus this."""
+CLOSE_GRACE_S: Final = 5.0
+"""How long closing shared processes waits for the searches running on them."""
 SEARCH_TIMEOUT_S: Final = 300.0
 """The deadline of a depth- or node-limited search (option `move_timeout=`)."""
 
@@ -333,6 +335,7 @@ class EngineProcesses:
         self.users = 0
         """Pools using these processes; the last one to close quits them."""
         self.closed = False
+        self._returned = asyncio.Event()
 
     @property
     def capacity(self) -> int:
@@ -401,6 +404,7 @@ class EngineProcesses:
                     self._all.remove(engine)
                 else:
                     self._idle.append(engine)
+                self._returned.set()
         finally:
             self._slots.release()
 
@@ -420,7 +424,14 @@ class EngineProcesses:
             transport.close()  # kills the process if it still runs
 
     async def close(self) -> None:
+        """Quits the processes once the searches running on them have ended (at most
+        `CLOSE_GRACE_S`); searches still waiting for one are dropped."""
         self.closed = True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_GRACE_S):
+                while self._all and len(self._idle) < len(self._all):
+                    self._returned.clear()
+                    await self._returned.wait()
 
         async def quit_one(engine: chess.engine.UciProtocol) -> None:
             with contextlib.suppress(Exception):

@@ -76,7 +76,7 @@ async def test_slots_serve_searches_in_the_order_they_asked() -> None:
 
 
 async def test_a_search_still_waiting_when_its_pool_closes_starts_nothing() -> None:
-    pool = EnginePool(EngineOptions(movetime=5.0, keep_hash=True), size=1)
+    pool = EnginePool(EngineOptions(movetime=1.0, keep_hash=True), size=1)
     await pool.start()
     state = ChessState.from_fen(MIDDLEGAME)
     running = asyncio.ensure_future(pool.play(state.board, game=object(), info=0))  # type: ignore[arg-type]
@@ -85,5 +85,7 @@ async def test_a_search_still_waiting_when_its_pool_closes_starts_nothing() -> N
     procs = pool._procs
     await pool.close()
     results = await asyncio.gather(running, waiting, return_exceptions=True)
+    # The running search ended before its process quit; the waiting one never started.
+    assert not isinstance(results[0], BaseException)
     assert isinstance(results[1], asyncio.CancelledError) or waiting.cancelled()
     assert procs is not None and procs.processes == 0
