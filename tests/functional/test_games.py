@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input, Select
 
 from arena.core.match import Match
 from arena.core.policy import SpeculationPolicy
 from arena.games import load_game
 from arena.session import MatchPlan, build_seats
 from arena.tui.app import ArenaApp
+from arena.tui.screens.home import FORM_DEFAULTS, HomeScreen
 from arena.tui.screens.live import LiveScreen
 from arena.tui.screens.replay import ReplayScreen
 from arena.tui.widgets.board import Board
@@ -128,3 +130,41 @@ async def test_replay_of_a_connect_four_match_steps_through(tmp_path: Path) -> N
     assert screen.exported == tmp_path / f"{match_id}.json"
     data = json.loads(screen.exported.read_text())
     assert data["match"]["game"] == "connect_four"
+
+
+async def test_home_form_chooses_a_game_and_its_players() -> None:
+    """The game chooser lists the OpenSpiel games; choosing one proposes MCTS players and
+    speculators (fields still at their defaults only) and puts the game into the form values."""
+    asked: list[dict[str, str]] = []
+
+    async def factory(params: dict[str, str]) -> Match:
+        asked.append(params)
+        return mcts_match(params["game"], int(params["max_plies"]))
+
+    app = ArenaApp(match_factory=factory, static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        await wait_until(pilot, lambda: "connect_four" in home.games)
+        home.query_one("#field-black_speculator", Input).value = "random"
+        home.query_one("#field-game", Select).value = "connect_four"
+        await wait_until(pilot, lambda: home.game == "connect_four")
+        values = home.params()
+        assert values["white"] == values["black"] == values["white_speculator"] == "mcts"
+        assert values["black_speculator"] == "random"  # typed: kept
+        home.query_one("#field-white", Input).value = MCTS
+        home.query_one("#field-black", Input).value = MCTS
+        home.query_one("#field-max_plies", Input).value = "2"
+        await pilot.click("#start")
+        await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen))
+        assert asked[0]["game"] == "connect_four"
+        live = app.screen
+        assert isinstance(live, LiveScreen)
+        await wait_until(pilot, lambda: live.finished is not None, timeout=30)
+        assert live.query_one(GameBoard).position.count(",") == 1
+        await pilot.press("escape")
+        assert app.screen is home
+        home.query_one("#field-game", Select).value = "chess"
+        await wait_until(pilot, lambda: home.game == "chess")
+        assert home.params()["white"] == MCTS  # typed: kept
+        assert home.params()["white_speculator"] == FORM_DEFAULTS["white_speculator"]

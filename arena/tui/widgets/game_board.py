@@ -42,7 +42,14 @@ _GLYPHS: dict[str, dict[str, tuple[str, str]]] = {
 
 
 _ROW = re.compile(r"^(\s*\d+\s?)?(.*?)(\s\d+\s*)?$")
-_FILES = re.compile(r"^\s*([A-Za-z]\s*)+$")
+_FILE_LETTERS = ("abcdefghijklmnopqrstuvwxyz", "abcdefghjklmnopqrstuvwxyz")  # Go skips i
+
+
+def _is_files(line: str) -> bool:
+    """True for a line of file letters (`a b c d`, `ABCDEFGHJ`), not a row of pieces that happen
+    to be letters (a full Connect Four row `xxxooxx`)."""
+    letters = "".join(line.split()).lower()
+    return len(letters) > 1 and any(a.startswith(letters) for a in _FILE_LETTERS)
 
 
 def _rows(state: OpenSpielState) -> list[tuple[str, str, str]]:
@@ -53,7 +60,7 @@ def _rows(state: OpenSpielState) -> list[tuple[str, str, str]]:
             continue
         if "Terminal State" in line:
             continue
-        if _FILES.match(line):
+        if _is_files(line):
             out.append((line.rstrip(), "", ""))
             continue
         match = _ROW.match(line.rstrip())

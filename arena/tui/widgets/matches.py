@@ -49,6 +49,7 @@ COLUMNS = (
     Column("result", "Result", _result, _result, 16),
     Column("plies", "Plies", lambda r: str(r.plies), lambda r: r.plies, 7),
     Column("saved", "Saved", _saved, lambda r: -1.0 if r.saved_pct is None else r.saved_pct, 7),
+    Column("game", "Game", lambda r: r.game or "chess", lambda r: r.game or "chess", 12),
     Column(
         "white", "White", lambda r: short_name(r.white_spec), lambda r: r.white_spec.lower(), 18
     ),
