@@ -953,9 +953,8 @@ class Store:
         this process holds no lease and a live one does.
         """
         held = self._leases.get(match_id)
-        await self._submit_checked(
-            match_id, held, functools.partial(_write_ply, match_id, record, held)
-        )
+        rows = _ply_rows(match_id, record)
+        await self._submit_checked(match_id, held, functools.partial(_write_ply, rows, held))
 
     async def _submit_checked(
         self, match_id: str, held: Lease | None, apply: Callable[[sqlite3.Connection], None]
@@ -1031,7 +1030,7 @@ class Store:
         if self._closed:
             raise StoreError(f"replay database {self.path} is closed")
         loop = asyncio.get_running_loop()
-        write = _Write(None, event, loop.create_future())
+        write = _Write(None, _event_row(event), loop.create_future())
         self._pending.append(write)
         if self._lazy_timer is None and not self._wake.is_set():
             self._lazy_timer = loop.call_later(EVENTS_DELAY_S, self._wake_lazy)
@@ -1272,7 +1271,7 @@ class _Write:
 
     apply: Callable[[sqlite3.Connection], None] | None
     """Runs in the database thread, inside the pass's transaction."""
-    event: Event | None
+    event: _EventRow | None
     """Or an event to append (numbered after its match's last one)."""
     done: asyncio.Future[None]
 
@@ -1370,66 +1369,112 @@ def _check_lease_in(db: sqlite3.Connection, match_id: str, held: Lease | None) -
         raise MatchBusyError(_busy(match_id, row[1], row[2]))
 
 
-def _write_ply(
-    match_id: str, record: PlyRecord, held: Lease | None, db: sqlite3.Connection
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _PlyRows:
+    """A ply's rows, made on the event loop's thread: the database thread only executes them
+    (Python work there holds the GIL the loop needs, a convoy with hundreds of matches)."""
+
+    match_id: str
+    ply: int
+    values: tuple[Any, ...]
+    predictions: list[tuple[Any, ...]]
+    attempts: list[tuple[Any, ...]]
+    updated_at: str
+
+
+def _ply_rows(match_id: str, record: PlyRecord) -> _PlyRows:
+    return _PlyRows(
+        match_id=match_id,
+        ply=record.ply,
+        values=_ply_values(match_id, record),
+        predictions=[
+            (
+                match_id,
+                record.ply,
+                1 - record.side,
+                rank,
+                g.move,
+                g.probability,
+                "hit" if g.move == record.move else "miss",
+            )
+            for rank, g in enumerate(record.guesses, 1)
+        ],
+        attempts=[
+            (match_id, record.ply, record.side, n, a.raw, a.parsed, a.error)
+            for n, a in enumerate(record.attempts, 1)
+        ],
+        updated_at=_now(),
+    )
+
+
+def _write_ply(rows: _PlyRows, held: Lease | None, db: sqlite3.Connection) -> None:
+    match_id = rows.match_id
     _check_lease_in(db, match_id, held)
     # Re-recording a ply replaces it (and, by cascade, its predictions and attempts).
-    db.execute("DELETE FROM plies WHERE match_id = ? AND ply = ?", (match_id, record.ply))
-    db.execute(_PLY_INSERT, _ply_values(match_id, record))
-    if record.guesses:
+    db.execute("DELETE FROM plies WHERE match_id = ? AND ply = ?", (match_id, rows.ply))
+    db.execute(_PLY_INSERT, rows.values)
+    if rows.predictions:
         db.executemany(
             "INSERT INTO predictions (match_id, ply, side, rank, move, probability, outcome)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    match_id,
-                    record.ply,
-                    1 - record.side,
-                    rank,
-                    g.move,
-                    g.probability,
-                    "hit" if g.move == record.move else "miss",
-                )
-                for rank, g in enumerate(record.guesses, 1)
-            ],
+            rows.predictions,
         )
-    if record.attempts:
+    if rows.attempts:
         db.executemany(
             "INSERT INTO attempts (match_id, ply, side, n, raw, parsed, error)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (match_id, record.ply, record.side, n, a.raw, a.parsed, a.error)
-                for n, a in enumerate(record.attempts, 1)
-            ],
+            rows.attempts,
         )
-    cur = db.execute("UPDATE matches SET updated_at = ? WHERE id = ?", (_now(), match_id))
+    cur = db.execute("UPDATE matches SET updated_at = ? WHERE id = ?", (rows.updated_at, match_id))
     if cur.rowcount == 0:
         raise StoreError(f"match {match_id} is not in the replay database; create it first")
 
 
-def _write_event(db: sqlite3.Connection, event: Event, next_seq: dict[str, int]) -> None:
-    mid = event.match_id
+@dataclass(frozen=True, slots=True)
+class _EventRow:
+    """An event's row and its effect on `branches`, made on the event loop's thread."""
+
+    match_id: str
+    t: float
+    kind: str
+    json: str
+    branch: tuple[str, tuple[Any, ...]] | None
+
+
+def _event_row(event: Event) -> _EventRow:
+    return _EventRow(
+        match_id=event.match_id,
+        t=event.t,
+        kind=type(event).__name__,
+        json=event_json(event),
+        branch=_branch_statement(event),
+    )
+
+
+def _write_event(db: sqlite3.Connection, row: _EventRow, next_seq: dict[str, int]) -> None:
+    mid = row.match_id
     seq = next_seq.get(mid)
     if seq is None:
-        row = db.execute(
+        found = db.execute(
             "SELECT COALESCE(MAX(seq), 0) FROM events WHERE match_id = ?", (mid,)
         ).fetchone()
-        seq = (int(row[0]) if row else 0) + 1
+        seq = (int(found[0]) if found else 0) + 1
     db.execute(
         "INSERT INTO events (match_id, seq, t, kind, json) VALUES (?, ?, ?, ?, ?)",
-        (mid, seq, event.t, type(event).__name__, event_json(event)),
+        (mid, seq, row.t, row.kind, row.json),
     )
-    _branch_effect(db, event)
+    if row.branch is not None:
+        db.execute(*row.branch)
     next_seq[mid] = seq + 1  # only once the event landed: a failed one leaves no gap
 
 
 _NEWEST_BRANCH = "id = (SELECT MAX(id) FROM branches WHERE match_id = ? AND branch_id = ?)"
 
 
-def _branch_effect(db: sqlite3.Connection, event: Event) -> None:
+def _branch_statement(event: Event) -> tuple[str, tuple[Any, ...]] | None:
+    """The SQL (and its parameters) by which `event` changes the `branches` table, if any."""
     if isinstance(event, BranchStarted):
-        db.execute(
+        return (
             "INSERT INTO branches (match_id, branch_id, ply, side, path, guess, probability,"
             " rank, depth, started_t, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -1448,7 +1493,7 @@ def _branch_effect(db: sqlite3.Connection, event: Event) -> None:
         )
     elif isinstance(event, BranchFinished):
         # An adopted (or cancelled) branch that reports its end later keeps its status.
-        db.execute(
+        return (
             "UPDATE branches SET status = CASE status WHEN ? THEN ? ELSE status END,"
             f" ended_t = ?, move = ?, usage_json = ?, error = ? WHERE {_NEWEST_BRANCH}",
             (
@@ -1463,7 +1508,7 @@ def _branch_effect(db: sqlite3.Connection, event: Event) -> None:
             ),
         )
     elif isinstance(event, BranchCancelled):
-        db.execute(
+        return (
             f"UPDATE branches SET status = ?, ended_t = ?, usage_json = ? WHERE {_NEWEST_BRANCH}",
             (
                 BranchStatus.CANCELLED,
@@ -1474,10 +1519,11 @@ def _branch_effect(db: sqlite3.Connection, event: Event) -> None:
             ),
         )
     elif isinstance(event, BranchAdopted):
-        db.execute(
+        return (
             f"UPDATE branches SET status = ? WHERE {_NEWEST_BRANCH}",
             (BranchStatus.ADOPTED, event.match_id, event.branch_id),
         )
+    return None
 
 
 def _exists(path: str | Path) -> bool:
