@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Select
+from textual.pilot import Pilot
+from textual.widgets import Input, Label, Select
 
-from arena.core.match import Match
-from arena.core.policy import SpeculationPolicy
+from arena.core.match import Match, Seat
+from arena.core.policy import NO_SPECULATION, SpeculationPolicy
 from arena.games import load_game
+from arena.players.human import HumanPlayer
 from arena.session import MatchPlan, build_seats
 from arena.tui.app import ArenaApp
 from arena.tui.screens.home import FORM_DEFAULTS, HomeScreen
@@ -168,3 +171,68 @@ async def test_home_form_chooses_a_game_and_its_players() -> None:
         await wait_until(pilot, lambda: home.game == "chess")
         assert home.params()["white"] == MCTS  # typed: kept
         assert home.params()["white_speculator"] == FORM_DEFAULTS["white_speculator"]
+
+
+def human_game_match(game: str, plies: int, black: str | None = None) -> Match:
+    """`game` after `plies` fixed moves (the middle legal move each time), a person to move
+    first; the second seat another person, or `black` (a player spec)."""
+    loaded = load_game(game)
+    state = loaded.start()
+    for _ in range(plies):
+        moves = state.legal_moves()
+        state = state.apply(moves[len(moves) // 2])
+    second: Seat
+    if black is None:
+        second = Seat(HumanPlayer(), None)
+    else:
+        plan = MatchPlan(white="human", black=black, game=game)
+        second = build_seats(plan, loaded)[1]
+    return Match(
+        f"test-{loaded.spec}", state, (Seat(HumanPlayer(), None), second), policy=NO_SPECULATION
+    )
+
+
+async def test_human_types_and_clicks_connect_four_moves() -> None:
+    """The human seat in Connect Four: a column typed (`3`), an illegal one refused with the
+    legal moves named, a column clicked on the board."""
+    match = human_game_match("connect_four", 0, black=MCTS)
+    app = ArenaApp(match, static=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, LiveScreen)
+        entry = screen.query_one("#move-entry", Input)
+        await wait_until(pilot, lambda: not entry.disabled)
+        assert "x0" in entry.placeholder
+        await pilot.press("3", "enter")
+        await wait_until(pilot, lambda: screen.state.ply >= 1)
+        assert screen.state.path[0] == "x3"
+        await wait_until(pilot, lambda: screen.state.ply == 2 and not entry.disabled)
+        await pilot.press("9", "enter")
+        error = screen.query_one("#move-error", Label)
+        await wait_until(pilot, lambda: "illegal move: 9" in str(error.render()))
+        assert "legal: x0 x1" in str(error.render())
+        assert screen.state.ply == 2
+        board = screen.query_one(GameBoard)
+        assert board.interactive
+        # Content starts after one cell of padding; each column takes two cells.
+        await pilot.click(board, offset=(1 + 2 * 5, 2))
+        await wait_until(pilot, lambda: screen.state.ply >= 3)
+        assert screen.state.path[2] == "x5"
+
+
+@pytest.mark.parametrize(
+    ("game", "plies"),
+    [("connect_four", 9), ("othello", 8), ("checkers", 8), ("go:board_size=9", 12)],
+)
+def test_board_snapshot(snap_compare: Callable[..., bool], game: str, plies: int) -> None:
+    """Each board kind at 100x30 in a fixed position, a person to move: the game's board, its
+    side names on the cards, its moves in the list, the move box (no evaluation bar)."""
+    app = ArenaApp(human_game_match(game, plies), static=True)
+
+    async def ready(pilot: Pilot[None]) -> None:
+        screen = app.screen
+        assert isinstance(screen, LiveScreen)
+        await wait_until(pilot, lambda: screen.to_move is not None)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=ready)
