@@ -635,8 +635,11 @@ class Store:
         self._heartbeat: asyncio.Task[None] | None = None
         # The group-commit writer: plies and events of every match, one transaction per pass.
         self._pending: list[_Write] = []
-        self._wake = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
+        self._urgent = False
+        """A queued write waits for its commit (lazy events alone wait for a ply or a timer)."""
+        self._passing = False
+        self._pass_idle = asyncio.Event()
+        self._pass_idle.set()
         self._lazy_timer: asyncio.TimerHandle | None = None
         self.passes = 0
         """Write transactions the group-commit writer has committed (for benchmarks)."""
@@ -739,6 +742,8 @@ class Store:
             async with asyncio.timeout(10):
                 await self._drain_writes()
                 await self._write_lock.acquire()
+                while self._passing:
+                    await self._pass_idle.wait()
         except TimeoutError:
             pass
         except asyncio.CancelledError:
@@ -783,19 +788,27 @@ class Store:
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         if self._closed:
             raise StoreError(f"replay database {self.path} is closed")
-        async with self._write_lock:
-            if self._closed:
-                raise StoreError(f"replay database {self.path} is closed")
-            db = self._conn
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                # The connection may be gone already; the original error is the one to report.
-                with contextlib.suppress(Exception):
-                    await db.rollback()
-                raise
-            await db.execute("COMMIT")
+        try:
+            async with self._write_lock:
+                # The writer's pass in flight is a transaction too: it ends first.
+                while self._passing:
+                    await self._pass_idle.wait()
+                if self._closed:
+                    raise StoreError(f"replay database {self.path} is closed")
+                db = self._conn
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    # The connection may be gone already; the original error is the one to
+                    # report.
+                    with contextlib.suppress(Exception):
+                        await db.rollback()
+                    raise
+                await db.execute("COMMIT")
+        finally:
+            if not self._closed:
+                self._dispatch()  # writes queued meanwhile
 
     # -- leases -----------------------------------------------------------------------------
 
@@ -1032,15 +1045,15 @@ class Store:
         loop = asyncio.get_running_loop()
         write = _Write(None, _event_row(event), loop.create_future())
         self._pending.append(write)
-        if self._lazy_timer is None and not self._wake.is_set():
+        if self._lazy_timer is None and not self._passing:
             self._lazy_timer = loop.call_later(EVENTS_DELAY_S, self._wake_lazy)
-        self._ensure_writer(loop)
         return write.done
 
     def flush_soon(self) -> None:
         """Writes queued events now rather than with the next ply."""
         if self._pending:
-            self._wake.set()
+            self._urgent = True
+            self._dispatch()
 
     # -- the group-commit writer ------------------------------------------------------------
 
@@ -1050,55 +1063,61 @@ class Store:
         A caller cancelled meanwhile stops waiting, but its write stays queued and lands."""
         if self._closed:
             raise StoreError(f"replay database {self.path} is closed")
-        loop = asyncio.get_running_loop()
-        write = _Write(apply, None, loop.create_future())
+        write = _Write(apply, None, asyncio.get_running_loop().create_future())
         self._pending.append(write)
-        self._wake.set()
-        self._ensure_writer(loop)
+        self._urgent = True
+        self._dispatch()
         await write.done
-
-    def _ensure_writer(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._writer is None or self._writer.done():
-            self._writer = loop.create_task(self._write_passes(), name="arena-store-writer")
 
     def _wake_lazy(self) -> None:
         self._lazy_timer = None
-        self._wake.set()
+        self.flush_soon()
 
-    async def _write_passes(self) -> None:
+    def _dispatch(self) -> None:
+        """Starts a pass over every queued write, now, unless one runs or another transaction
+        holds the connection (each calls this again when it ends).
+
+        The pass goes straight to the database thread from here: no task has to wake up first,
+        and the thread resolves the writers' futures itself (`_pass_done`)."""
+        if not self._urgent or self._passing or self._write_lock.locked() or self._closed:
+            return
+        if self._lazy_timer is not None:
+            self._lazy_timer.cancel()
+            self._lazy_timer = None
+        batch, self._pending = self._pending, []
+        self._urgent = False
+        if not batch:
+            return
+        self._passing = True
+        self._pass_idle.clear()
         loop = asyncio.get_running_loop()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if self._lazy_timer is not None:
-                self._lazy_timer.cancel()
-                self._lazy_timer = None
-            while self._pending:
-                batch, self._pending = self._pending, []
-                try:
-                    async with self._write_lock:
-                        if self._closed:
-                            raise StoreError(f"replay database {self.path} is closed")
-                        await _in_db_thread(self._conn, _write_pass_and_report, batch, loop)
-                    self.passes += 1
-                except BaseException as exc:
-                    error = exc if isinstance(exc, Exception) else StoreError("writer stopped")
-                    _resolve(batch, [error] * len(batch))
-                    if not isinstance(exc, Exception):
-                        raise
+        try:
+            _run_in_db_thread(
+                self._conn, functools.partial(_pass_in_thread, batch, loop, self._pass_done)
+            )
+        except Exception as exc:  # the connection is gone
+            self._pass_done(batch, [exc] * len(batch))
+
+    def _pass_done(self, batch: Sequence[_Write], outcomes: Sequence[BaseException | None]) -> None:
+        self._passing = False
+        self.passes += 1
+        self._pass_idle.set()
+        _resolve(batch, outcomes)
+        if self._pending:
+            if self._urgent:
+                self._dispatch()
+            elif self._lazy_timer is None:
+                loop = asyncio.get_running_loop()
+                self._lazy_timer = loop.call_later(EVENTS_DELAY_S, self._wake_lazy)
 
     async def _drain_writes(self) -> None:
         """Waits until every submitted write has been committed (or has failed)."""
-        while self._pending or self._wake.is_set():
+        while self._pending or self._passing:
             self.flush_soon()
-            pending = [w.done for w in self._pending]
-            if pending:
-                await asyncio.wait(pending)
+            if self._passing:
+                await self._pass_idle.wait()
             else:
-                await asyncio.sleep(0)
-        # The pass in flight holds the lock until it has committed.
-        async with self._write_lock:
-            pass
+                await asyncio.sleep(0.005)  # a transaction holds the connection for now
 
     def _stop_writer(self) -> None:
         if self._lazy_timer is not None:
@@ -1108,9 +1127,6 @@ class Store:
             if not write.done.done():
                 write.done.set_exception(StoreError(f"replay database {self.path} is closed"))
         self._pending.clear()
-        if self._writer is not None:
-            self._writer.cancel()
-            self._writer = None
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -1276,13 +1292,35 @@ class _Write:
     done: asyncio.Future[None]
 
 
-async def _in_db_thread(conn: aiosqlite.Connection, fn: Callable[..., Any], *args: Any) -> Any:
-    """Runs `fn(sqlite3_connection, *args)` in aiosqlite's thread: a whole pass is one hop.
+def _run_in_db_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], None]) -> None:
+    """Queues `fn(sqlite3_connection)` on aiosqlite's thread without waiting for it (it reports
+    back itself): a whole pass is one hop, and it starts before the loop's next turn.
 
-    `Connection._execute` is what aiosqlite's own methods use (pinned to 0.22 in pyproject).
+    `Connection._tx` is the queue aiosqlite's own methods feed (pinned to 0.22 in pyproject);
+    an entry without a future is run and nothing more.
     """
-    raw: Callable[..., Any] = conn._execute
-    return await raw(lambda: fn(conn._conn, *args))
+    if not conn._running or conn._connection is None:
+        raise StoreError("the replay database connection is closed")
+    raw = conn._connection
+    conn._tx.put_nowait((None, lambda: fn(raw)))
+
+
+def _pass_in_thread(
+    batch: Sequence[_Write],
+    loop: asyncio.AbstractEventLoop,
+    done: Callable[[Sequence[_Write], Sequence[BaseException | None]], None],
+    db: sqlite3.Connection,
+) -> None:
+    """In the database thread: the pass, then its outcome back to the loop."""
+    outcomes: Sequence[BaseException | None]
+    try:
+        outcomes = _write_pass(db, batch)
+    except Exception as exc:  # busy, I/O, full: every write of the pass fails alike
+        outcomes = [exc] * len(batch)
+    except BaseException as exc:  # reported to the loop, never lost in the thread
+        outcomes = [StoreError(f"replay writer stopped: {type(exc).__name__}")] * len(batch)
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+        loop.call_soon_threadsafe(done, batch, outcomes)
 
 
 def _write_pass(db: sqlite3.Connection, batch: Sequence[_Write]) -> list[Exception | None]:
@@ -1332,16 +1370,6 @@ def _apply_all(
             db.execute("ROLLBACK")
         raise
     return outcomes
-
-
-def _write_pass_and_report(
-    db: sqlite3.Connection, batch: Sequence[_Write], loop: asyncio.AbstractEventLoop
-) -> None:
-    """`_write_pass`, then each writer's future is resolved straight from the database thread:
-    the matches waiting on their plies go on in the loop's next turn, not two turns later after
-    the writer task has woken up (with hundreds of matches in flight a turn is milliseconds)."""
-    outcomes = _write_pass(db, batch)
-    loop.call_soon_threadsafe(_resolve, batch, outcomes)
 
 
 def _resolve(batch: Sequence[_Write], outcomes: Sequence[BaseException | None]) -> None:
