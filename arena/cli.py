@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from arena import __version__, config, data
+from arena.config import MAX_TIME_SCALE
 from arena.core.errors import ArenaError
 from arena.core.policy import DEFAULT_POLICY, DEFAULT_SPECULATOR, SpeculationPolicy
-from arena.games.traces import MAX_TIME_SCALE
 
 # The rest of the stack is imported where a command needs it, so `arena --help` and a
 # mistyped command answer at once.

@@ -31,6 +31,10 @@ THEME: Final = "ARENA_THEME"
 TUI_STATIC: Final = "ARENA_TUI_STATIC"
 """Any value but empty or `0`: the TUI stops clocks, spinners and blinking (stable screenshots)."""
 
+MAX_TIME_SCALE: Final = 100.0
+"""The largest factor recorded latencies may be scaled by (`--time-scale`); here, not with the
+traces, so that the CLI's argument table does not import python-chess."""
+
 VARIABLES: Final[dict[str, str]] = {
     DB: "the match database (default ~/.local/share/arena/arena.db, see XDG_DATA_HOME)",
     STOCKFISH: "path to the Stockfish binary",

@@ -86,8 +86,8 @@ class PlyRecord:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, keyed by field name."""
         out: dict[str, Any] = {}
-        for f in fields(self):
-            out[f.name] = _jsonable(getattr(self, f.name))
+        for name in _PLY_FIELDS:
+            out[name] = _jsonable(getattr(self, name))
         return out
 
 
@@ -270,43 +270,47 @@ class MatchStats:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (finite numbers only), keyed by field name."""
         out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
+        for name in _STATS_FIELDS:
+            value = getattr(self, name)
             if isinstance(value, SideUsage):
-                out[f.name] = {"white": value.white.as_dict(), "black": value.black.as_dict()}
+                out[name] = {"white": value.white.as_dict(), "black": value.black.as_dict()}
             elif isinstance(value, float) and not math.isfinite(value):
-                out[f.name] = None
+                out[name] = None
             else:
-                out[f.name] = value
+                out[name] = value
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MatchStats:
         """Reads what `as_dict` wrote; unknown keys are ignored, wrong types fall to defaults."""
-        defaults = cls()
+        defaults = _DEFAULT_STATS
         values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in data:
+        for name in _STATS_FIELDS:
+            if name not in data:
                 continue
-            value = data[f.name]
-            if f.name == "usage":
+            value = data[name]
+            if name == "usage":
                 if isinstance(value, Mapping):
                     values["usage"] = SideUsage(
                         white=Usage.from_dict(value.get("white")),
                         black=Usage.from_dict(value.get("black")),
                     )
                 continue
-            default = getattr(defaults, f.name)
+            default = getattr(defaults, name)
             if isinstance(default, bool) or isinstance(value, bool):
                 continue
             if isinstance(value, int | float) and math.isfinite(value):
-                values[f.name] = int(value) if isinstance(default, int) else float(value)
-            elif value is None and f.name in _NULLABLE:
-                values[f.name] = None
+                values[name] = int(value) if isinstance(default, int) else float(value)
+            elif value is None and name in _NULLABLE:
+                values[name] = None
         return cls(**values)
 
 
 _NULLABLE = frozenset({"cost_usd", "wasted_cost_usd", "commit_latency_p95_ms"})
+# Field names read once: `dataclasses.fields` is slow enough to show in `replays --json`.
+_PLY_FIELDS = tuple(f.name for f in fields(PlyRecord))
+_STATS_FIELDS = tuple(f.name for f in fields(MatchStats))
+_DEFAULT_STATS = MatchStats()
 
 
 def _total(usages: Iterable[Usage]) -> Usage:

@@ -17,14 +17,13 @@ from typing import Any, Final
 
 import chess
 
+from arena.config import MAX_TIME_SCALE
 from arena.core.errors import TraceError
 
 MAX_LATENCY_S: Final = 86_400.0
 """The longest recorded decision a trace may hold: a day."""
 MAX_TOKENS: Final = 10**9
 """The most tokens one recorded call may report."""
-MAX_TIME_SCALE: Final = 100.0
-"""The largest factor recorded latencies may be scaled by (`--time-scale`)."""
 
 
 def check_time_scale(value: float) -> float:
