@@ -22,5 +22,5 @@ def test_a_huge_fen_is_quoted_only_in_part() -> None:
 
 
 def test_an_impossible_position_names_its_problem() -> None:
-    with pytest.raises(ArenaError, match="bad FEN .*"):
+    with pytest.raises(ArenaError, match="bad FEN"):
         ChessState.from_fen("8/8/8/8/8/8/8/8 w - - 0 1")
