@@ -21,6 +21,7 @@ from arena.tournament.ratings import (
     ScoredGame,
     Table,
     pair_consecutive,
+    rating_notes,
     standings,
 )
 
@@ -93,16 +94,7 @@ class RateReport:
             "games_played": self.games,
             "games_skipped": self.skipped,
             "standings": [s.as_dict() for s in self.table.standings],
-            "rating": {
-                "method": "Bradley-Terry maximum likelihood (draws count half), Elo scale",
-                "anchor": fit.anchor if fit else None,
-                "prior": (
-                    f"{fit.prior:g} virtual draw per player, shared among its opponents"
-                    if fit and fit.prior > 0
-                    else "none"
-                ),
-                "ci95": "observed Fisher information, difference to the anchor",
-            },
+            "rating": rating_notes(fit),
             "crosstable": self.table.crosstable,
             "pairs": pairs,
         }

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 ELO_PER_NAT: float = 400.0 / math.log(10.0)
 """Elo points per natural-log unit of the logistic model."""
@@ -98,6 +98,20 @@ class RatingFit:
 
     def of(self, player: str) -> Rating:
         return next(r for r in self.ratings if r.player == player)
+
+
+def rating_notes(fit: RatingFit | None) -> dict[str, Any]:
+    """How the ratings were computed, for every JSON output that shows them."""
+    return {
+        "method": "Bradley-Terry maximum likelihood (draws count half), Elo scale",
+        "anchor": fit.anchor if fit else None,
+        "prior": (
+            f"{fit.prior:g} virtual draw per player, shared among its opponents"
+            if fit and fit.prior > 0
+            else "none"
+        ),
+        "ci95": "observed Fisher information, difference to the anchor",
+    }
 
 
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:

@@ -33,7 +33,7 @@ from arena.store.tournaments import (
     tournament_matches,
 )
 from arena.tournament.config import TournamentConfig
-from arena.tournament.ratings import ScoredGame, Table, standings
+from arena.tournament.ratings import ScoredGame, Table, rating_notes, standings
 
 ADJUDICATED = "max plies"
 
@@ -206,14 +206,7 @@ class Report:
             "stopped_by": self.stopped_by,
             "standings": [s.as_dict() for s in self.table.standings],
             "rating": {
-                "method": "Bradley-Terry maximum likelihood (draws count half), Elo scale",
-                "anchor": fit.anchor if fit else None,
-                "prior": (
-                    f"{fit.prior:g} virtual draw per player, shared among its opponents"
-                    if fit and fit.prior > 0
-                    else "none"
-                ),
-                "ci95": "observed Fisher information, difference to the anchor",
+                **rating_notes(fit),
                 "rated_games": self.table.rated_games,
                 "forfeits_rated": self.config.rate_forfeits,
                 "adjudicated_draws": sum(1 for r in self.results if r.adjudicated),
