@@ -198,8 +198,10 @@ def test_a_signal_stops_the_match_cleanly(tmp_path: Path, sig: int, code: int) -
         if "think" in line:
             break
     proc.send_signal(sig)
-    assert proc.wait(timeout=30) == code
-    assert "every committed move is saved" in proc.stderr.read()
+    returncode = proc.wait(timeout=30)
+    rest = proc.stderr.read()
+    assert returncode == code, f"exit {returncode} after {line!r}; stderr then: {rest[-2000:]}"
+    assert "every committed move is saved" in rest
     listed = subprocess.run(
         [sys.executable, "-m", "arena", "replays", "--json"],
         capture_output=True, text=True, cwd=tmp_path, env=env, check=True,
