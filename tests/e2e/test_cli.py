@@ -192,6 +192,9 @@ def test_a_signal_stops_the_match_cleanly(tmp_path: Path, sig: int, code: int) -
         [sys.executable, "-m", "arena", "play", "--headless", "--white", "stockfish:movetime=100",
          "--black", "stockfish:movetime=100", "--no-speculation"],
         stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env,
+        # A test run started in the background inherits an ignored SIGINT; a user's arena has
+        # ctrl-c as its default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     assert proc.stderr is not None
     for line in proc.stderr:  # ends at EOF if the process died, and the checks below fail
