@@ -564,10 +564,27 @@ class EnginePool:
         limit = self.options.limit()
         return await self.search(lambda e: e.play(board, limit, game=game, info=info))
 
-    async def analyse(self, board: chess.Board, *, multipv: int) -> list[chess.engine.InfoDict]:
-        """The `multipv` best lines at `board` (a new game each time), within the deadline."""
+    async def analyse(
+        self,
+        board: chess.Board,
+        *,
+        multipv: int,
+        wanted: Callable[[], bool] | None = None,
+        info: chess.engine.Info = chess.engine.INFO_ALL,
+    ) -> list[chess.engine.InfoDict]:
+        """The `multipv` best lines at `board` (a new game each time), within the deadline.
+
+        `wanted` is asked once a process is free: an analysis no longer wanted by then (it
+        waited behind others) is dropped, returning no lines, instead of taking the process.
+        `info` selects what of each line python-chess parses."""
         limit = self.options.limit()
-        return await self.search(lambda e: e.analyse(board, limit, multipv=multipv, game=object()))
+
+        async def run(engine: chess.engine.UciProtocol) -> list[chess.engine.InfoDict]:
+            if wanted is not None and not wanted():
+                return []
+            return await engine.analyse(board, limit, multipv=multipv, game=object(), info=info)
+
+        return await self.search(run)
 
     async def close(self) -> None:
         """Gives up the processes; the last pool using them quits them."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Callable
 
 import chess
 import chess.engine
@@ -49,9 +50,13 @@ class EngineSpeculator(Speculator):
             await asyncio.wait(self._running, timeout=5)
         await self.pool.close()
 
-    async def _analyse(self, board: chess.Board, k: int) -> list[chess.engine.InfoDict]:
+    async def _analyse(
+        self, board: chess.Board, k: int, wanted: Callable[[], bool]
+    ) -> list[chess.engine.InfoDict]:
         try:
-            return await self.pool.analyse(board, multipv=k)
+            return await self.pool.analyse(
+                board, multipv=k, wanted=wanted, info=chess.engine.INFO_SCORE | chess.engine.INFO_PV
+            )
         except EngineError as exc:
             # A broken engine stops this side's speculation; the match goes on without it.
             if self.failure is None:
@@ -66,11 +71,17 @@ class EngineSpeculator(Speculator):
         if k <= 0 or self.failure is not None:
             return []
         # A short analysis runs to its end even when the prediction is no longer wanted:
-        # python-chess mishandles an analysis cancelled while it waits for `readyok`.
-        task = asyncio.ensure_future(self._analyse(board, k))
+        # python-chess mishandles an analysis cancelled while it waits for `readyok`. One still
+        # queued for a process when it stops being wanted (the move came first) is dropped.
+        unwanted = asyncio.Event()
+        task = asyncio.ensure_future(self._analyse(board, k, lambda: not unwanted.is_set()))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
-        infos = await asyncio.shield(task)
+        try:
+            infos = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            unwanted.set()
+            raise
         moves: list[str] = []
         scores: list[int] = []
         for info in infos:

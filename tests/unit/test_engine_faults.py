@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from arena.core.actor import Decision
 from arena.core.errors import ArenaError, EngineError
+from arena.core.game import GameState
 from arena.core.match import Match, Seat
 from arena.core.policy import SpeculationPolicy
 from arena.engines import EngineOptions, EnginePool, find_stockfish
@@ -107,17 +109,25 @@ def test_options_made_in_code_are_checked_too(options: dict[str, float], message
         EngineOptions(**options)  # type: ignore[arg-type]
 
 
+class SlowRandom(RandomPlayer):
+    """A random player that thinks long enough for the opponent's analysis to start."""
+
+    async def decide(self, state: GameState) -> Decision:
+        await asyncio.sleep(0.2)
+        return await super().decide(state)
+
+
 async def test_a_speculator_whose_engine_hangs_stops_and_the_match_goes_on() -> None:
     hang = EngineOptions(binary=str(HANGS_AFTER_HANDSHAKE), depth=5, move_timeout=0.3)
     speculator = EngineSpeculator(hang, "uci:hang")
     match = Match(
         "m",
         START,
-        (Seat(RandomPlayer(1, "random"), None), Seat(RandomPlayer(2, "random"), speculator)),
+        (Seat(SlowRandom(1, "random"), None), Seat(RandomPlayer(2, "random"), speculator)),
         policy=SpeculationPolicy(k=2),
         max_plies=6,
     )
-    # Random players answer at once: the hung analysis outlives its ply, and ends at its deadline.
+    # The hung analysis starts while White thinks, outlives its ply, and ends at its deadline.
     summary = await asyncio.wait_for(match.run(), timeout=30)
     assert len(summary.moves) == 6
     for _ in range(50):

@@ -89,3 +89,15 @@ async def test_a_search_still_waiting_when_its_pool_closes_starts_nothing() -> N
     assert not isinstance(results[0], BaseException)
     assert isinstance(results[1], asyncio.CancelledError) or waiting.cancelled()
     assert procs is not None and procs.processes == 0
+
+
+async def test_an_analysis_no_longer_wanted_when_a_process_frees_is_dropped() -> None:
+    pool = EnginePool(EngineOptions(depth=8), size=1)
+    await pool.start()
+    try:
+        board = ChessState.from_fen(None).board
+        assert await pool.analyse(board, multipv=2, wanted=lambda: False) == []
+        lines = await pool.analyse(board, multipv=2, wanted=lambda: True)
+        assert len(lines) == 2 and all("pv" in line for line in lines)
+    finally:
+        await pool.close()
