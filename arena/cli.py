@@ -714,6 +714,12 @@ def _tournament_args(sub: Any) -> None:
     run.add_argument("--speculator", help=f"both sides' speculator (default {DEFAULT_SPECULATOR})")
     run.add_argument("--no-speculation", action="store_true")
     run.add_argument("--k", type=_K, default=DEFAULT_POLICY.k, help="guesses per ply")
+    run.add_argument(
+        "--max-overhead",
+        type=_OVERHEAD,
+        default=DEFAULT_POLICY.max_overhead_pct,
+        help="token budget per game: wasted tokens under this %% of committed tokens",
+    )
     run.add_argument("--time-scale", type=_TIME_SCALE, default=1.0, help="trace latency scale")
     run.add_argument("--sprt", help="elo0,elo1[,alpha,beta]: stop a pair once decided")
     run.add_argument("--anchor", help="the player rated 0 (default: the first)")
@@ -888,7 +894,7 @@ def _tournament_config(args: argparse.Namespace, overrides: dict[str, Any]) -> A
         openings_source="none" if args.no_openings else (args.openings or "shipped"),
         max_plies=args.max_plies,
         speculator=(args.speculator or DEFAULT_SPECULATOR) if speculate else None,
-        policy=SpeculationPolicy(enabled=speculate, k=args.k),
+        policy=SpeculationPolicy(enabled=speculate, k=args.k, max_overhead_pct=args.max_overhead),
         time_scale=args.time_scale,
         seed=args.seed,
         concurrency=overrides["concurrency"],
