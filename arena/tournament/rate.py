@@ -8,7 +8,6 @@ pentanomial pairs, as those programs write them.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,21 +73,7 @@ class RateReport:
 
     def as_dict(self) -> dict[str, Any]:
         fit = self.table.fit
-        pairs = []
-        for p in self.table.pairs:
-            elo, low, high = p.elo()
-            pairs.append(
-                {
-                    "player": p.player,
-                    "opponent": p.opponent,
-                    "wins": p.wins,
-                    "draws": p.draws,
-                    "losses": p.losses,
-                    "pentanomial": list(p.counts),
-                    "elo": _round(elo),
-                    "ci95": [_round(low), _round(high)],
-                }
-            )
+        pairs = [p.as_dict() for p in self.table.pairs]
         return {
             "source": self.source,
             "games_played": self.games,
@@ -122,10 +107,6 @@ class RateReport:
             + (f"{fit.prior:g} virtual draw per player" if fit and fit.prior > 0 else "none")
         )
         return "\n".join(lines)
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(value, 1) + 0.0
 
 
 def rate_pgn(

@@ -100,6 +100,11 @@ class RatingFit:
         return next(r for r in self.ratings if r.player == player)
 
 
+def round_elo(value: float | None) -> float | None:
+    """An Elo figure for output: one decimal, None when unknown or infinite."""
+    return None if value is None or not math.isfinite(value) else round(value, 1) + 0.0
+
+
 def rating_notes(fit: RatingFit | None) -> dict[str, Any]:
     """How the ratings were computed, for every JSON output that shows them."""
     return {
@@ -337,6 +342,20 @@ class Pentanomial:
         if not self.pairs:
             return None
         return sum(c * k / 4.0 for k, c in enumerate(self.counts)) / self.pairs
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON of the pair: W/D/L, the pentanomial counts, the Elo difference and interval."""
+        elo, low, high = self.elo()
+        return {
+            "player": self.player,
+            "opponent": self.opponent,
+            "wins": self.wins,
+            "draws": self.draws,
+            "losses": self.losses,
+            "pentanomial": list(self.counts),
+            "elo": round_elo(elo),
+            "ci95": [round_elo(low), round_elo(high)],
+        }
 
     def elo(self) -> tuple[float | None, float | None, float | None]:
         """(Elo difference, low, high) of the 95% interval; None where the score is 0 or 1, and

@@ -13,7 +13,6 @@ A game's result is read from its match, never stored twice:
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,17 +175,7 @@ class Report:
         fit = self.table.fit
         pairs = []
         for p in self.table.pairs:
-            elo, low, high = p.elo()
-            entry: dict[str, Any] = {
-                "player": p.player,
-                "opponent": p.opponent,
-                "wins": p.wins,
-                "draws": p.draws,
-                "losses": p.losses,
-                "pentanomial": list(p.counts),
-                "elo": _round(elo),
-                "ci95": [_round(low), _round(high)],
-            }
+            entry = p.as_dict()
             if self.config.sprt is not None:
                 sprt = self.config.sprt
                 entry["sprt"] = {
@@ -274,10 +263,6 @@ class Report:
             + ("" if spec.cost_usd in (None, 0.0) else f", ${spec.cost_usd:.4f}")
         )
         return "\n".join(lines)
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(value, 1) + 0.0
 
 
 def build_report(
