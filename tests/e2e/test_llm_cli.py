@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import chess
 import pytest
@@ -72,8 +68,7 @@ def test_nonsense_model_gets_a_recorded_result(arena: Run, tmp_path: Path, polic
     assert "sk-" not in db.read_bytes().decode("latin-1")
 
 
-def test_llm_vs_llm_with_llm_speculators_hits(keyed: Run, tmp_path: Path) -> None:
-    arena = keyed
+def test_llm_vs_llm_with_llm_speculators_hits(arena: Run, tmp_path: Path) -> None:
     from tests.fakes.servers import chess_responder
 
     with FakeLLMServer(default=chess_responder(delay=0.05, guess_delay=0.0)) as server:
@@ -177,29 +172,6 @@ def test_rambling_model_with_a_4096_token_context_plays_16_plies(
 # -- keys never stored or printed (issue 12) ----------------------------------------------------
 
 
-@pytest.fixture
-def keyed(tmp_path: Path) -> Run:
-    """Runs `arena` like the `arena` fixture, but with the keys a test passes in `env` (the
-    ambient provider keys and settings are removed first, never the test's own)."""
-
-    def run(*args: str, timeout: float = 300, env: dict[str, str] | None = None) -> Any:
-        ambient = {k: v for k, v in os.environ.items() if not k.startswith(AMBIENT)}
-        full_env = {**ambient, "ARENA_DB": str(tmp_path / "arena.db"), **(env or {})}
-        return subprocess.run(
-            [sys.executable, "-m", "arena", *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=tmp_path,
-            env=full_env,
-        )
-
-    return run
-
-
-AMBIENT = ("ANTHROPIC_", "OPENAI_")
-
-
 def echoing(request: Recorded) -> Behaviour:
     """A model that repeats the key it was sent, in moves (illegal first) and in guesses."""
     key = sent_key(request)
@@ -216,8 +188,7 @@ def echoing(request: Recorded) -> Behaviour:
     return answer(f"I see your key {key}. My move: {board.san(moves[0])}")
 
 
-def test_an_echoed_key_is_never_stored_exported_or_printed(keyed: Run, tmp_path: Path) -> None:
-    arena = keyed
+def test_an_echoed_key_is_never_stored_exported_or_printed(arena: Run, tmp_path: Path) -> None:
     key = "-".join(("sk", "test", "SECRET123", "a1b2c3d4e5"))
     local_key = "-".join(("local", "SECRET456", "f6e5d4"))
     profiles = tmp_path / "profiles"
@@ -254,8 +225,7 @@ def test_an_echoed_key_is_never_stored_exported_or_printed(keyed: Run, tmp_path:
     assert "[redacted]" in export.stdout
 
 
-def test_a_key_in_an_error_message_is_redacted(keyed: Run, tmp_path: Path) -> None:
-    arena = keyed
+def test_a_key_in_an_error_message_is_redacted(arena: Run, tmp_path: Path) -> None:
     from tests.fakes.servers import http_error
 
     key = "-".join(("sk", "test", "SECRET789", "0a0b0c0d"))
@@ -275,8 +245,7 @@ def test_a_key_in_an_error_message_is_redacted(keyed: Run, tmp_path: Path) -> No
     assert b"SECRET789" not in db.read_bytes()
 
 
-def test_a_key_over_plain_http_to_another_machine_is_warned(keyed: Run, tmp_path: Path) -> None:
-    arena = keyed
+def test_a_key_over_plain_http_to_another_machine_is_warned(arena: Run, tmp_path: Path) -> None:
     # TEST-NET-1: nothing answers there; the call times out at once.
     white = "openai:m@http://192.0.2.1:9/v1,retries=0,timeout=0.5"
     key = "-".join(("sk", "test", "SECRET000", "11223344"))
