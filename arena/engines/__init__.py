@@ -11,6 +11,7 @@ from arena.engines.pool import (
     EngineOption,
     EngineOptions,
     EnginePool,
+    TopMove,
     find_stockfish,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "EngineOption",
     "EngineOptions",
     "EnginePool",
+    "TopMove",
     "find_stockfish",
 ]

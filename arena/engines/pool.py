@@ -586,6 +586,23 @@ class EnginePool:
 
         return await self.search(run)
 
+    async def top_moves(
+        self, fen: str, *, multipv: int, wanted: Callable[[], bool] | None = None
+    ) -> list[TopMove]:
+        """The first move and score of the `multipv` best lines at `fen` (a new game each
+        time, no move history), within the deadline; `wanted` as in `analyse`.
+
+        Unlike `analyse`, only each line's last report is parsed, once the search ends: with
+        many matches speculating, parsing every report was most of the event loop's time."""
+        limit = self.options.limit()
+
+        async def run(engine: chess.engine.UciProtocol) -> list[TopMove]:
+            if wanted is not None and not wanted():
+                return []
+            return await engine.communicate(lambda e: _TopLines(e, fen, limit, multipv))
+
+        return await self.search(run)
+
     async def close(self) -> None:
         """Gives up the processes; the last pool using them quits them."""
         await self._detach()
@@ -598,6 +615,99 @@ class EnginePool:
     @property
     def _transports(self) -> list[asyncio.SubprocessTransport]:
         return [] if self._procs is None else self._procs._transports
+
+
+MATE_CP: Final = 10000
+"""A mate in n is scored MATE_CP - n (being mated in n, -(MATE_CP - n)), as python-chess does."""
+
+
+@dataclass(frozen=True, slots=True)
+class TopMove:
+    """One MultiPV line's first move (UCI) and its score in centipawns for the side to move."""
+
+    move: str
+    score_cp: int
+
+
+class _TopLines(chess.engine.BaseCommand[list[TopMove]]):
+    """A MultiPV search that keeps each line's last `info` report as text and parses those
+    only at `bestmove`. A search cancelled while the engine is getting ready never starts."""
+
+    def __init__(
+        self, engine: chess.engine.Protocol, fen: str, limit: chess.engine.Limit, multipv: int
+    ) -> None:
+        super().__init__(engine)
+        assert isinstance(engine, chess.engine.UciProtocol)
+        self.engine = engine
+        self.fen = fen
+        self.limit = limit
+        self.multipv = multipv
+        self.lines: dict[int, str] = {}
+        self.getting_ready = False
+        self.searching = False
+        self.cancelled = False
+
+    def start(self) -> None:
+        engine = self.engine
+        if "MultiPV" in engine.options:
+            engine._setoption("MultiPV", self.multipv)
+        if "UCI_Chess960" in engine.options:
+            engine._setoption("UCI_Chess960", False)
+        engine.game = object()  # the next python-chess search starts a new game too
+        engine._ucinewgame()  # clears the hash: the same answer whatever ran before
+        self.getting_ready = True
+        engine._isready()
+
+    def line_received(self, line: str) -> None:
+        if line.startswith("info "):
+            if self.searching and " pv " in line:
+                at = line.find(" multipv ")
+                number = 1
+                if at >= 0:
+                    digits = line[at + 9 :].split(" ", 1)[0]
+                    number = int(digits) if digits.isdigit() else 1
+                self.lines[number] = line
+        elif line.startswith("bestmove"):
+            if not self.searching:
+                raise chess.engine.EngineError("was not searching, but engine sent bestmove")
+            if not self.result.done():
+                self.result.set_result(_top_moves(self.lines))
+            self.set_finished()
+        elif line.strip() == "readyok" and self.getting_ready:
+            self.getting_ready = False
+            if self.cancelled:
+                self.set_finished()
+                return
+            self.engine.send_line(f"position fen {self.fen}")
+            self.engine._go(self.limit)
+            self.searching = True
+
+    def cancel(self) -> None:
+        if self.searching:
+            self.engine.send_line("stop")
+        else:
+            self.cancelled = True
+
+
+def _top_moves(lines: Mapping[int, str]) -> list[TopMove]:
+    """The lines' first moves and scores, by MultiPV number; a line without either is left out."""
+    out = []
+    for number in sorted(lines):
+        tokens = lines[number].split()
+        try:
+            at = tokens.index("score")
+            kind, value = tokens[at + 1], int(tokens[at + 2])
+            move = tokens[tokens.index("pv") + 1]
+        except (ValueError, IndexError):
+            continue
+        if kind == "cp":
+            score = value
+        elif kind == "mate":
+            score = MATE_CP - value if value > 0 else -MATE_CP - value
+        else:
+            continue
+        out.append(TopMove(move, score))
+    return out
 
 
 def _reason(exc: BaseException) -> str:

@@ -153,7 +153,25 @@ class ChessState:
         return self._legal
 
     def is_legal(self, move: str) -> bool:
-        return move in self._legal
+        """Whether `move` (UCI, as `legal_moves` spells it) is legal here. Until the legal moves
+        are listed, one move is checked alone, not by generating them all."""
+        legal = self.__dict__.get("_legal")
+        if legal is not None:
+            return move in legal
+        try:
+            parsed = chess.Move.from_uci(move)
+        except ValueError:
+            return False
+        board = self._board
+        if not parsed or parsed.uci() != move or not board.is_legal(parsed):
+            return False
+        # python-chess also takes king-takes-rook for castling; the listed spelling is e1g1.
+        if board.is_castling(parsed):
+            return (
+                abs(chess.square_file(parsed.from_square) - chess.square_file(parsed.to_square))
+                == 2
+            )
+        return True
 
     def apply(self, move: str) -> ChessState:
         parsed = chess.Move.from_uci(move)

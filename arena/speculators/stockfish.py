@@ -7,13 +7,10 @@ import logging
 import math
 from collections.abc import Callable
 
-import chess
-import chess.engine
-
 from arena.core.actor import Guess, Speculator
 from arena.core.errors import EngineError
 from arena.core.game import GameState
-from arena.engines import EngineOptions, EnginePool
+from arena.engines import EngineOptions, EnginePool, TopMove
 from arena.games.chess import ChessState
 
 log = logging.getLogger(__name__)
@@ -38,7 +35,7 @@ class EngineSpeculator(Speculator):
         self.name = spec
         self.temperature_cp = temperature_cp
         self.pool = EnginePool(options, size=2)
-        self._running: set[asyncio.Task[list[chess.engine.InfoDict]]] = set()
+        self._running: set[asyncio.Task[list[TopMove]]] = set()
         self.failure: str | None = None
         """Why the engine stopped speculating (its `EngineError`); None while it works."""
 
@@ -50,13 +47,9 @@ class EngineSpeculator(Speculator):
             await asyncio.wait(self._running, timeout=5)
         await self.pool.close()
 
-    async def _analyse(
-        self, board: chess.Board, k: int, wanted: Callable[[], bool]
-    ) -> list[chess.engine.InfoDict]:
+    async def _analyse(self, fen: str, k: int, wanted: Callable[[], bool]) -> list[TopMove]:
         try:
-            return await self.pool.analyse(
-                board, multipv=k, wanted=wanted, info=chess.engine.INFO_SCORE | chess.engine.INFO_PV
-            )
+            return await self.pool.top_moves(fen, multipv=k, wanted=wanted)
         except EngineError as exc:
             # A broken engine stops this side's speculation; the match goes on without it.
             if self.failure is None:
@@ -66,30 +59,23 @@ class EngineSpeculator(Speculator):
 
     async def predict(self, state: GameState, k: int) -> list[Guess]:
         assert isinstance(state, ChessState)
-        board = state.board
-        k = min(k, len(state.legal_moves()))
+        # An engine lists fewer lines than asked when there are fewer legal moves.
         if k <= 0 or self.failure is not None:
             return []
-        # A short analysis runs to its end even when the prediction is no longer wanted:
-        # python-chess mishandles an analysis cancelled while it waits for `readyok`. One still
-        # queued for a process when it stops being wanted (the move came first) is dropped.
+        # The engine sees the position, not the moves before it (a guess needs no repetition
+        # rules). An analysis still queued for a process when it stops being wanted (the move
+        # came first) is dropped; one running goes to its end (a few milliseconds).
         unwanted = asyncio.Event()
-        task = asyncio.ensure_future(self._analyse(board, k, lambda: not unwanted.is_set()))
+        task = asyncio.ensure_future(
+            self._analyse(state.position(), k, lambda: not unwanted.is_set())
+        )
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         try:
-            infos = await asyncio.shield(task)
+            lines = await asyncio.shield(task)
         except asyncio.CancelledError:
             unwanted.set()
             raise
-        moves: list[str] = []
-        scores: list[int] = []
-        for info in infos:
-            pv = info.get("pv")
-            score = info.get("score")
-            if not pv or score is None:
-                continue
-            moves.append(pv[0].uci())
-            scores.append(score.pov(board.turn).score(mate_score=10000))
-        probs = softmax_probabilities(scores, self.temperature_cp)
-        return [Guess(m, p) for m, p in zip(moves, probs, strict=True)]
+        legal = [line for line in lines if state.is_legal(line.move)]
+        probs = softmax_probabilities([line.score_cp for line in legal], self.temperature_cp)
+        return [Guess(line.move, p) for line, p in zip(legal, probs, strict=True)]

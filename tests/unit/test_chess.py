@@ -216,3 +216,35 @@ def test_cost_per_state_does_not_grow_with_the_game() -> None:
     # The history is still whole: replayed from the start it reaches the same position.
     assert ChessState.from_moves(START_FEN, state.path).position() == state.position()
     assert len(state.san_history) == state.ply
+
+
+_TRICKY_FENS = (
+    "r3k2r/pppq1ppp/2n2n2/3pp3/3PP3/2N2N2/PPPQ1PPP/R3K2R w KQkq - 0 8",  # castling both ways
+    "r3k2r/8/8/8/8/8/8/R3K2R b KQkq - 0 1",
+    "rnbqkbnr/ppp1p1pp/8/3pPp2/8/8/PPPP1PPP/RNBQKBNR w KQkq f6 0 3",  # en passant
+    "8/1P4k1/8/8/8/8/6p1/4K3 w - - 0 1",  # promotions
+    "4k3/8/8/8/8/8/4q3/4K3 w - - 0 1",  # in check
+    "4k3/4r3/8/8/8/8/4B3/4K3 w - - 0 1",  # pinned piece
+)
+
+
+def test_is_legal_checks_one_move_as_the_listed_moves_would() -> None:
+    """Before the legal moves are listed, `is_legal` checks the move alone: it must agree with
+    the list for every spelling of every square pair (castling as king-takes-rook included)."""
+    rng = random.Random(7)
+    fens = list(_TRICKY_FENS)
+    state = ChessState.from_fen()
+    for _ in range(30):
+        if state.outcome() is not None:
+            break
+        state = state.apply(rng.choice(list(state.legal_moves())))
+        fens.append(state.position())
+    names = [chess.square_name(i) for i in range(64)]
+    spellings = [a + b + p for a in names for b in names for p in ("", "q", "k", "Q")]
+    spellings += ["0000", "", "e1g1 ", "E2E4", "e2e4q", "e1h1", "e8a8"]
+    for fen in fens:
+        listed = set(ChessState.from_fen(fen).legal_moves())
+        alone = ChessState.from_fen(fen)
+        for move in spellings:
+            assert alone.is_legal(move) == (move in listed), (fen, move)
+        assert "_legal" not in alone.__dict__  # each move was checked alone
