@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import random
 import sqlite3
@@ -31,11 +32,13 @@ import aiosqlite
 import chess
 
 from arena.core.events import Event, MoveCommitted
-from arena.core.match import Journal
+from arena.core.match import Journal, MatchSummary
 from arena.core.policy import DEFAULT_POLICY, NO_SPECULATION
 from arena.games.chess import ChessState
+from arena.games.traces import load_trace
 from arena.players.random import RandomPlayer
-from arena.session import MatchPlan, prepare_match
+from arena.session import MatchPlan, Prepared, many_matches_gc, prepare_match
+from arena.specs import parse_spec, trace_file
 from arena.store import Store
 
 Progress = Callable[[str], None]
@@ -100,6 +103,10 @@ class InFlight:
     """Peak resident memory of this process and its children (engines), sampled."""
     processes_peak: int
     """Peak number of child processes (engines)."""
+    speculated: int = 0
+    """Plies whose waiting side speculated (guessed) while the mover decided."""
+    lockstep: bool = False
+    """All games started at once (else spread over one mean ply interval)."""
 
     @property
     def plies_per_s(self) -> float:
@@ -160,7 +167,7 @@ class StoreBenchResult:
             lines.append(
                 f"{'games':>5}  {'player':<24} {'speculator':<18} {'plies':>6} {'plies/s':>8}"
                 f" {'commit p50':>10} {'p99':>8} {'max':>8} {'lag p99':>8} {'lag max':>8}"
-                f" {'RSS MB':>7} {'procs':>5}"
+                f" {'RSS MB':>7} {'procs':>5} {'spec':>5}"
             )
             for r in self.in_flight:
                 lines.append(
@@ -169,7 +176,13 @@ class StoreBenchResult:
                     f" {r.commit_p99_ms:>6.1f}ms {r.commit_max_ms:>6.1f}ms"
                     f" {r.lag_p99_ms:>6.1f}ms {r.lag_max_ms:>6.1f}ms"
                     f" {r.rss_peak_mb:>7.0f} {r.processes_peak:>5}"
+                    f" {100 * r.speculated / max(1, r.plies):>4.0f}%"
+                    + (" lockstep" if r.lockstep else "")
                 )
+            lines.append(
+                "spec = plies speculated on; lockstep = games started at once (else spread over"
+                " one mean ply interval)"
+            )
         return "\n".join(lines)
 
 
@@ -408,6 +421,7 @@ async def run_in_flight(
     speculator: str | None = None,
     max_plies: int | None = 200,
     time_scale: float = 0.001,
+    lockstep: bool = False,
     progress: Progress = _quiet,
 ) -> InFlight:
     """`games` games at once in this process, one store; commit latency, lag and memory."""
@@ -438,11 +452,18 @@ async def run_in_flight(
                 p.match.journal = _TimedJournal(p.match.journal, samples)
             prepared.append(p)
         progress(f"bench store: {games} games in flight ({player}, speculator {speculator})")
+        many_matches_gc()
+        gc.freeze()  # the games' set-up lives to the end: no collection need walk it again
+        spread = 0.0 if lockstep else _ply_interval(player, time_scale)
         t0 = time.perf_counter()
-        summaries = await asyncio.gather(*(p.run() for p in prepared))
+        summaries = await asyncio.gather(
+            *(_run_after(i * spread / games, p) for i, p in enumerate(prepared))
+        )
         wall = time.perf_counter() - t0
         plies = sum(len(s.records) for s in summaries)
+        speculated = sum(r.speculated for s in summaries for r in s.records)
     finally:
+        gc.unfreeze()
         stop.set()
         await sampler
         await store.close()
@@ -462,7 +483,24 @@ async def run_in_flight(
         lag_max_ms=max(lags, default=float("nan")) * 1000,
         rss_peak_mb=peak[0],
         processes_peak=int(peak[1]),
+        speculated=speculated,
+        lockstep=lockstep,
     )
+
+
+def _ply_interval(player: str, time_scale: float) -> float:
+    """Mean seconds between plies of a trace player's game (0 for other players)."""
+    spec = parse_spec(player)
+    if spec.kind != "trace":
+        return 0.0
+    trace = load_trace(trace_file(spec.arg))
+    return statistics.fmean(p.latency_s for p in trace.plies) * time_scale if trace.plies else 0.0
+
+
+async def _run_after(delay: float, prepared: Prepared) -> MatchSummary:
+    await asyncio.sleep(delay)
+    summary: MatchSummary = await prepared.run()
+    return summary
 
 
 async def run_store_bench(
@@ -476,6 +514,7 @@ async def run_store_bench(
     folder: str | None = None,
     long_game: bool = True,
     rounds: int = 3,
+    lockstep: bool = False,
     progress: Progress = _quiet,
 ) -> StoreBenchResult:
     """The long game against the floor, then each count of games in flight."""
@@ -491,6 +530,7 @@ async def run_store_bench(
                 speculator=speculator,
                 max_plies=max_plies,
                 time_scale=time_scale,
+                lockstep=lockstep,
                 progress=progress,
             )
             for n in games

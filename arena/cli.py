@@ -220,6 +220,11 @@ def _bench_store_args(bench_sub: Any) -> None:
     store.add_argument("--time-scale", type=_TIME_SCALE, default=0.001, help="trace latency scale")
     store.add_argument("--no-long-game", action="store_true", help="only the games in flight")
     store.add_argument(
+        "--lockstep",
+        action="store_true",
+        help="start the games in flight at once (default: spread over one mean ply interval)",
+    )
+    store.add_argument(
         "--rounds", type=_ranged(int, 1, 100), default=3,
         help="long game and floor alternate this often; each figure is its best round",
     )  # fmt: skip
@@ -651,6 +656,7 @@ async def _bench(args: argparse.Namespace) -> int:
             folder=args.dir,
             long_game=not args.no_long_game,
             rounds=args.rounds,
+            lockstep=args.lockstep,
             progress=_stderr_line,
         )
         print(json.dumps(store_result.as_json()) if args.json else store_result.table())

@@ -33,6 +33,8 @@ MOVETIME_GRACE_S: Final = 10.0
 """A movetime-limited search must answer within its movetime plus this."""
 CLOSE_GRACE_S: Final = 5.0
 """How long closing shared processes waits for the searches running on them."""
+BACKGROUND_NICENESS: Final = 10
+"""CPU niceness added to speculator engines (`EnginePool(background=True)`)."""
 SEARCH_TIMEOUT_S: Final = 300.0
 """The deadline of a depth- or node-limited search (option `move_timeout=`)."""
 
@@ -323,8 +325,12 @@ class EngineProcesses:
     not 200 times that.
     """
 
-    def __init__(self, options: EngineOptions, capacity: int, binary: str | None = None) -> None:
+    def __init__(
+        self, options: EngineOptions, capacity: int, binary: str | None = None, niceness: int = 0
+    ) -> None:
         self.options = options
+        self.niceness = niceness
+        """Added to the processes' CPU niceness (background work: speculation)."""
         self._slots = _Slots(capacity)
         self._idle: list[chess.engine.UciProtocol] = []
         self._all: list[chess.engine.UciProtocol] = []
@@ -351,6 +357,12 @@ class EngineProcesses:
             if not self._all:
                 self._idle.append(await self._spawn())
 
+    def _command(self, binary: str) -> str | list[str]:
+        """The binary, started through `nice` for background processes (every thread of the
+        engine then runs at the lower priority, which `setpriority` on its pid would not do)."""
+        nice = shutil.which("nice") if self.niceness else None
+        return [nice, "-n", str(self.niceness), binary] if nice else binary
+
     async def _spawn(self) -> chess.engine.UciProtocol:
         if self._binary is None:
             self._binary = find_stockfish(self.options.binary)
@@ -358,7 +370,9 @@ class EngineProcesses:
         timeout = self.options.init_timeout
         try:
             # On a timeout popen_uci closes (kills) the process it started.
-            transport, engine = await asyncio.wait_for(chess.engine.popen_uci(binary), timeout)
+            transport, engine = await asyncio.wait_for(
+                chess.engine.popen_uci(self._command(binary)), timeout
+            )
         except TimeoutError:
             raise EngineError(
                 f"engine {self.describe()} did not finish the UCI handshake (uci/uciok) within "
@@ -451,7 +465,7 @@ class EngineProcesses:
         return len(self._all)
 
 
-_ProcessKey = tuple[str | None, tuple[tuple[str, str | int | bool], ...], float]
+_ProcessKey = tuple[str | None, tuple[tuple[str, str | int | bool], ...], float, int]
 
 _SHARED: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, dict[_ProcessKey, EngineProcesses]
@@ -472,9 +486,19 @@ class EnginePool:
     process and raises `EngineError`.
     """
 
-    def __init__(self, options: EngineOptions, size: int, *, shared: bool | None = None) -> None:
+    def __init__(
+        self,
+        options: EngineOptions,
+        size: int,
+        *,
+        shared: bool | None = None,
+        background: bool = False,
+    ) -> None:
         self.options = options
         self.size = size
+        self.background = background
+        """Speculation: its processes run at a lower CPU priority (`BACKGROUND_NICENESS`), so
+        that on a busy machine they yield to the decisions and writes that games wait for."""
         self.shared = (not options.keep_hash) if shared is None else shared
         self._slots = asyncio.Semaphore(size)
         self._procs: EngineProcesses | None = None
@@ -482,18 +506,20 @@ class EnginePool:
     def _attach(self) -> EngineProcesses:
         if self._procs is not None:
             return self._procs
+        niceness = BACKGROUND_NICENESS if self.background else 0
         if not self.shared:
-            procs = EngineProcesses(self.options, max(self.size, 1))
+            procs = EngineProcesses(self.options, max(self.size, 1), niceness=niceness)
         else:
             binary = find_stockfish(self.options.binary)
             key: _ProcessKey = (
                 binary,
                 tuple(sorted(self.options.uci_options().items())),
                 self.options.init_timeout,
+                niceness,
             )
             table = _SHARED.setdefault(asyncio.get_running_loop(), {})
             procs = table.get(key) or table.setdefault(
-                key, EngineProcesses(self.options, _cores(), binary)
+                key, EngineProcesses(self.options, _cores(), binary, niceness)
             )
             procs.grow(self.size)
         procs.users += 1

@@ -34,7 +34,7 @@ class EngineSpeculator(Speculator):
         self.spec = spec
         self.name = spec
         self.temperature_cp = temperature_cp
-        self.pool = EnginePool(options, size=2)
+        self.pool = EnginePool(options, size=2, background=True)
         self._running: set[asyncio.Task[list[TopMove]]] = set()
         self.failure: str | None = None
         """Why the engine stopped speculating (its `EngineError`); None while it works."""

@@ -371,6 +371,15 @@ _PLY_INSERT: Final = (
     f"INSERT INTO plies (match_id, {', '.join(c.name for c in PLY_COLUMNS)})"
     f" VALUES ({', '.join('?' * (len(PLY_COLUMNS) + 1))})"
 )
+_PLY_INSERT_MANY: Final = (
+    f"INSERT INTO plies (match_id, {', '.join(c.name for c in PLY_COLUMNS)}) VALUES {{}}"
+)
+_PREDICTIONS_HEAD: Final = (
+    "INSERT INTO predictions (match_id, ply, side, rank, move, probability, outcome) VALUES "
+)
+_PREDICTIONS_INSERT_MANY: Final = _PREDICTIONS_HEAD + "{}"
+_ATTEMPTS_HEAD: Final = "INSERT INTO attempts (match_id, ply, side, n, raw, parsed, error) VALUES "
+_ATTEMPTS_INSERT_MANY: Final = _ATTEMPTS_HEAD + "{}"
 
 
 def _ply_values(match_id: str, record: PlyRecord) -> tuple[Any, ...]:
@@ -967,14 +976,20 @@ class Store:
         """
         held = self._leases.get(match_id)
         rows = _ply_rows(match_id, record)
-        await self._submit_checked(match_id, held, functools.partial(_write_ply, rows, held))
+        await self._submit_checked(
+            match_id, held, functools.partial(_write_ply, rows, held), ply=(rows, held)
+        )
 
     async def _submit_checked(
-        self, match_id: str, held: Lease | None, apply: Callable[[sqlite3.Connection], None]
+        self,
+        match_id: str,
+        held: Lease | None,
+        apply: Callable[[sqlite3.Connection], None],
+        ply: tuple[_PlyRows, Lease | None] | None = None,
     ) -> None:
         """`_submit` for a write of one match; a lease found taken over is given up here."""
         try:
-            await self._submit(apply)
+            await self._submit(apply, ply)
         except LeaseLostError:
             if self._leases.get(match_id) is held:
                 self._leases.pop(match_id, None)
@@ -1057,13 +1072,17 @@ class Store:
 
     # -- the group-commit writer ------------------------------------------------------------
 
-    async def _submit(self, apply: Callable[[sqlite3.Connection], None]) -> None:
+    async def _submit(
+        self,
+        apply: Callable[[sqlite3.Connection], None],
+        ply: tuple[_PlyRows, Lease | None] | None = None,
+    ) -> None:
         """Queues `apply` for the writer's next pass; returns once that pass has committed.
 
         A caller cancelled meanwhile stops waiting, but its write stays queued and lands."""
         if self._closed:
             raise StoreError(f"replay database {self.path} is closed")
-        write = _Write(apply, None, asyncio.get_running_loop().create_future())
+        write = _Write(apply, None, asyncio.get_running_loop().create_future(), ply)
         self._pending.append(write)
         self._urgent = True
         self._dispatch()
@@ -1290,6 +1309,9 @@ class _Write:
     event: _EventRow | None
     """Or an event to append (numbered after its match's last one)."""
     done: asyncio.Future[None]
+    ply: tuple[_PlyRows, Lease | None] | None = None
+    """A ply's rows (and the lease it is written under): `apply` writes it alone, and a pass
+    writes the plies of all its matches together."""
 
 
 def _run_in_db_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], None]) -> None:
@@ -1343,6 +1365,9 @@ def _write_pass(db: sqlite3.Connection, batch: Sequence[_Write]) -> list[Excepti
 def _apply_all(
     db: sqlite3.Connection, batch: Sequence[_Write], *, isolated: bool
 ) -> list[Exception | None]:
+    if not isolated:
+        _apply_together(db, batch)
+        return [None] * len(batch)
     outcomes: list[Exception | None] = []
     next_seq: dict[str, int] = {}
     db.execute("BEGIN IMMEDIATE")
@@ -1372,6 +1397,136 @@ def _apply_all(
     return outcomes
 
 
+def _apply_together(db: sqlite3.Connection, batch: Sequence[_Write]) -> None:
+    """The whole pass in one transaction and few statements: the other writes in their order,
+    then every ply, then every event, each kind in multi-row statements.
+
+    Each statement is a step of the database thread that hands the GIL back and forth with the
+    event loop; with hundreds of matches that hand-over, not SQLite, was most of a pass's time.
+    Any failure rolls it all back (the caller then writes one at a time)."""
+    plies: list[tuple[_PlyRows, Lease | None]] = []
+    events: list[_EventRow] = []
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for write in batch:
+            if write.ply is not None:
+                plies.append(write.ply)
+            elif write.event is not None:
+                events.append(write.event)
+            elif write.apply is not None:
+                write.apply(db)
+        if plies:
+            _write_plies(db, plies)
+        if events:
+            _write_events(db, events)
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            db.execute("ROLLBACK")
+        raise
+
+
+_CHUNKS: Final = (256, 64, 16, 4, 1)
+"""Rows per multi-row statement: a few fixed sizes, so each statement's SQL compiles once."""
+
+
+@functools.lru_cache(maxsize=256)
+def _sql(template: str, group: str, separator: str, rows: int) -> str:
+    return template.format(separator.join([group] * rows))
+
+
+def _in_chunks(
+    db: sqlite3.Connection,
+    template: str,
+    width: int,
+    rows: Sequence[Sequence[Any]],
+    group: str | None = None,
+    separator: str = ", ",
+) -> list[Any]:
+    """Runs `template` over `rows` in few statements, `{}` standing for the rows' `group`s (by
+    default `(?, ?, ...)` of `width` values) joined by `separator`; returns what any of them
+    selected."""
+    group = group or f"({', '.join('?' * width)})"
+    found: list[Any] = []
+    at = 0
+    for size in _CHUNKS:
+        while len(rows) - at >= size:
+            chunk = rows[at : at + size]
+            params = [value for row in chunk for value in row]
+            found += db.execute(_sql(template, group, separator, size), params).fetchall()
+            at += size
+    return found
+
+
+def _write_plies(db: sqlite3.Connection, plies: Sequence[tuple[_PlyRows, Lease | None]]) -> None:
+    """`_write_ply` for many plies at once (a lease check each; one ply per match)."""
+    matches = sorted({rows.match_id for rows, _ in plies})
+    leases = {
+        row[0]: row[1:]
+        for row in _in_chunks(
+            db,
+            "SELECT match_id, token, pid, host, heartbeat FROM leases"
+            " WHERE match_id IN (VALUES {})",
+            1,
+            [(m,) for m in matches],
+        )
+    }
+    for rows, held in plies:
+        _check_lease(rows.match_id, held, leases.get(rows.match_id))
+    keys = [(rows.match_id, rows.ply) for rows, _ in plies]
+    # An OR of (match, ply) pairs seeks the index for each; `IN (VALUES ...)` scans the table.
+    _in_chunks(db, "DELETE FROM plies WHERE {}", 2, keys, "(match_id = ? AND ply = ?)", " OR ")
+    values = [rows.values for rows, _ in plies]
+    _in_chunks(db, _PLY_INSERT_MANY, len(values[0]), values)
+    predictions = [p for rows, _ in plies for p in rows.predictions]
+    if predictions:
+        _in_chunks(db, _PREDICTIONS_INSERT_MANY, 7, predictions)
+    attempts = [a for rows, _ in plies for a in rows.attempts]
+    if attempts:
+        _in_chunks(db, _ATTEMPTS_INSERT_MANY, 7, attempts)
+    updated_at = max(rows.updated_at for rows, _ in plies)
+    touched = 0
+    for at in range(0, len(matches), 256):
+        chunk = matches[at : at + 256]
+        cur = db.execute(
+            f"UPDATE matches SET updated_at = ? WHERE id IN ({', '.join('?' * len(chunk))})",
+            (updated_at, *chunk),
+        )
+        touched += cur.rowcount
+    if touched != len(matches):
+        raise StoreError("a ply's match is not in the replay database")  # found one by one
+
+
+def _write_events(db: sqlite3.Connection, events: Sequence[_EventRow]) -> None:
+    """`_write_event` for many events at once, numbered in their order within each match."""
+    matches = sorted({e.match_id for e in events})
+    last = {
+        row[0]: int(row[1] or 0)
+        for row in _in_chunks(
+            db,
+            # Per match, MAX(seq) by one seek (a GROUP BY would read all its events).
+            "SELECT column1, (SELECT MAX(seq) FROM events WHERE match_id = column1)"
+            " FROM (VALUES {})",
+            1,
+            [(m,) for m in matches],
+        )
+    }
+    rows = []
+    for e in events:
+        seq = last.get(e.match_id, 0) + 1
+        last[e.match_id] = seq
+        rows.append((e.match_id, seq, e.t, e.kind, e.json))
+    _in_chunks(db, "INSERT INTO events (match_id, seq, t, kind, json) VALUES {}", 5, rows)
+    started = [
+        e.branch[1] for e in events if e.branch is not None and e.branch[0] == _BRANCH_INSERT
+    ]
+    if started:
+        _in_chunks(db, _BRANCH_INSERT_MANY, len(started[0]), started)
+    for e in events:
+        if e.branch is not None and e.branch[0] != _BRANCH_INSERT:
+            db.execute(*e.branch)
+
+
 def _resolve(batch: Sequence[_Write], outcomes: Sequence[BaseException | None]) -> None:
     for write, outcome in zip(batch, outcomes, strict=True):
         if write.done.done():
@@ -1387,6 +1542,12 @@ def _check_lease_in(db: sqlite3.Connection, match_id: str, held: Lease | None) -
     row = db.execute(
         "SELECT token, pid, host, heartbeat FROM leases WHERE match_id = ?", (match_id,)
     ).fetchone()
+    _check_lease(match_id, held, row)
+
+
+def _check_lease(match_id: str, held: Lease | None, row: Sequence[Any] | None) -> None:
+    """Refuses to write a match another process plays, given its `leases` row (token, pid,
+    host, heartbeat) or None."""
     if held is not None:
         if row is None or row[0] != held.token:
             who = "" if row is None else f" by process {row[1]} on {row[2]}"
@@ -1442,17 +1603,9 @@ def _write_ply(rows: _PlyRows, held: Lease | None, db: sqlite3.Connection) -> No
     db.execute("DELETE FROM plies WHERE match_id = ? AND ply = ?", (match_id, rows.ply))
     db.execute(_PLY_INSERT, rows.values)
     if rows.predictions:
-        db.executemany(
-            "INSERT INTO predictions (match_id, ply, side, rank, move, probability, outcome)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows.predictions,
-        )
+        db.executemany(_PREDICTIONS_HEAD + "(?, ?, ?, ?, ?, ?, ?)", rows.predictions)
     if rows.attempts:
-        db.executemany(
-            "INSERT INTO attempts (match_id, ply, side, n, raw, parsed, error)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows.attempts,
-        )
+        db.executemany(_ATTEMPTS_HEAD + "(?, ?, ?, ?, ?, ?, ?)", rows.attempts)
     cur = db.execute("UPDATE matches SET updated_at = ? WHERE id = ?", (rows.updated_at, match_id))
     if cur.rowcount == 0:
         raise StoreError(f"match {match_id} is not in the replay database; create it first")
@@ -1499,12 +1652,19 @@ def _write_event(db: sqlite3.Connection, row: _EventRow, next_seq: dict[str, int
 _NEWEST_BRANCH = "id = (SELECT MAX(id) FROM branches WHERE match_id = ? AND branch_id = ?)"
 
 
+_BRANCH_HEAD: Final = (
+    "INSERT INTO branches (match_id, branch_id, ply, side, path, guess, probability, rank,"
+    " depth, started_t, status) VALUES "
+)
+_BRANCH_INSERT: Final = _BRANCH_HEAD + f"({', '.join('?' * 11)})"
+_BRANCH_INSERT_MANY: Final = _BRANCH_HEAD + "{}"
+
+
 def _branch_statement(event: Event) -> tuple[str, tuple[Any, ...]] | None:
     """The SQL (and its parameters) by which `event` changes the `branches` table, if any."""
     if isinstance(event, BranchStarted):
         return (
-            "INSERT INTO branches (match_id, branch_id, ply, side, path, guess, probability,"
-            " rank, depth, started_t, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _BRANCH_INSERT,
             (
                 event.match_id,
                 event.branch_id,

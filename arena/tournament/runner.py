@@ -40,7 +40,7 @@ from typing import Any
 from arena.core.errors import ArenaError
 from arena.core.match import Match, MatchSummary
 from arena.players.stockfish import EnginePlayer
-from arena.session import MatchPlan, plan_for_resume, prepare_match
+from arena.session import MatchPlan, many_matches_gc, plan_for_resume, prepare_match
 from arena.specs import SPECULATOR_KINDS, Context, build_actor, parse_spec
 from arena.store import Store
 from arena.store.db import MatchBusyError
@@ -214,6 +214,7 @@ class Tournament:
         """Plays every game not played yet; returns the report (also when stopped by a limit)."""
         from arena.providers.base import set_call_gate
 
+        many_matches_gc()
         lease = LEASE_PREFIX + self.id
         try:
             await self.store.acquire_lease(lease)

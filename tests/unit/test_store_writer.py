@@ -16,7 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from arena.core.events import BranchStarted, MoveCommitted, TurnStarted
+from arena.core.events import (
+    BranchAdopted,
+    BranchCancelled,
+    BranchStarted,
+    MoveCommitted,
+    TurnStarted,
+)
 from arena.core.ledger import PlyRecord
 from arena.games.chess import START_FEN, ChessState
 from arena.store import LeaseLostError, MatchRecorder, Store
@@ -244,5 +250,62 @@ async def test_events_store_deltas_not_histories(tmp_path: Path) -> None:
         assert events[2].data == {"match_id": "m1", "t": 0.2, "ply": 40, "side": 0, "move": guess}
         branches = await store.get_branches("m1")
         assert [b.path for b in branches] == [(*state.path, guess), (*state.path, guess, reply)]
+    finally:
+        await store.close()
+
+
+async def test_a_pass_numbers_and_applies_the_events_of_many_matches_in_order(
+    tmp_path: Path,
+) -> None:
+    """Events of several matches queued together land in one pass, numbered per match in the
+    order they came, and their effect on `branches` follows that order (started, then
+    cancelled or adopted); the next pass numbers on from there."""
+    store = await Store.open(tmp_path / "a.db")
+    try:
+        ids = ("m1", "m2", "m3")
+        for mid in ids:
+            await _create(store, mid)
+
+        def started(mid: str, branch: int) -> BranchStarted:
+            return BranchStarted(
+                match_id=mid,
+                t=0.1,
+                branch_id=branch,
+                ply=1,
+                side=1,
+                path=("e2e4",),
+                guess="e2e4",
+                probability=0.4,
+                rank=branch,
+                depth=1,
+            )
+
+        first = store.passes
+        for mid in ids:
+            store.queue_event(started(mid, 1))
+            store.queue_event(started(mid, 2))
+        for mid in ids:
+            store.queue_event(
+                BranchCancelled(match_id=mid, t=0.2, branch_id=2, ply=1, side=1, running_s=0.1)
+            )
+            store.queue_event(
+                BranchAdopted(match_id=mid, t=0.3, branch_id=1, ply=1, side=1, ready=False)
+            )
+        await store.append_events([TurnStarted(match_id="m2", t=0.4, ply=1, side=1)])
+        assert store.passes - first == 1
+        await store.append_events([TurnStarted(match_id="m2", t=0.5, ply=2, side=0)])
+        for mid in ids:
+            rows = await store._rows(
+                "SELECT seq, kind FROM events WHERE match_id = ? ORDER BY seq", (mid,)
+            )
+            kinds = ["BranchStarted", "BranchStarted", "BranchCancelled", "BranchAdopted"]
+            if mid == "m2":
+                kinds += ["TurnStarted", "TurnStarted"]
+            assert [tuple(r) for r in rows] == list(enumerate(kinds, 1))
+            statuses = await store._rows(
+                "SELECT branch_id, status FROM branches WHERE match_id = ? ORDER BY branch_id",
+                (mid,),
+            )
+            assert [tuple(r) for r in statuses] == [(1, "adopted"), (2, "cancelled")]
     finally:
         await store.close()
