@@ -572,7 +572,8 @@ class EnginePool:
         deadline = self.options.deadline_s()
         async with self._engine() as (procs, engine):
             try:
-                return await asyncio.wait_for(command(engine), deadline)
+                async with asyncio.timeout(deadline):
+                    return await command(engine)
             except TimeoutError:
                 procs.kill(engine)
                 raise EngineError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from arena.engines import EngineOptions, EnginePool
-from arena.engines.pool import _cores, _Slots
+from arena.engines.pool import _cores, _Slots, _top_moves
 from arena.games.chess import ChessState
 from arena.players.stockfish import EnginePlayer
 from arena.speculators.stockfish import EngineSpeculator
@@ -99,5 +99,63 @@ async def test_an_analysis_no_longer_wanted_when_a_process_frees_is_dropped() ->
         assert await pool.analyse(board, multipv=2, wanted=lambda: False) == []
         lines = await pool.analyse(board, multipv=2, wanted=lambda: True)
         assert len(lines) == 2 and all("pv" in line for line in lines)
+    finally:
+        await pool.close()
+
+
+MATE_IN_ONE = "6k1/5ppp/8/8/8/8/5PPP/3R2K1 w - - 0 1"
+
+
+async def test_top_moves_are_the_lines_python_chess_reports() -> None:
+    """The light MultiPV search gives the same first moves and scores as python-chess's full
+    analysis of the same position (hash cleared, one thread: Stockfish is deterministic)."""
+    pool = EnginePool(EngineOptions(depth=8), size=1)
+    await pool.start()
+    try:
+        for fen in (MIDDLEGAME, MATE_IN_ONE, ChessState.from_fen(None).position()):
+            board = ChessState.from_fen(fen).board
+            infos = await pool.analyse(board, multipv=3)
+            full = [
+                (i["pv"][0].uci(), i["score"].pov(board.turn).score(mate_score=10000))
+                for i in infos
+            ]
+            light = await pool.top_moves(fen, multipv=3)
+            assert [(t.move, t.score_cp) for t in light] == full, fen
+        assert (await pool.top_moves(MATE_IN_ONE, multipv=1))[0].score_cp == 10000 - 1
+    finally:
+        await pool.close()
+
+
+def test_top_moves_read_each_lines_last_report() -> None:
+    lines = {
+        1: "info depth 9 seldepth 4 multipv 1 score mate 2 nodes 10 pv d1d8 g8h7",
+        2: "info depth 9 multipv 2 score cp -35 lowerbound nodes 10 pv a2a3 h7h6",
+        3: "info depth 9 multipv 3 score mate -3 pv g1f1",
+        4: "info depth 9 multipv 4 nodes 10",  # no score, no pv: left out
+    }
+    assert [(t.move, t.score_cp) for t in _top_moves(lines)] == [
+        ("d1d8", 9998),
+        ("a2a3", -35),
+        ("g1f1", -9997),
+    ]
+
+
+async def test_a_cancelled_top_moves_search_leaves_its_engine_usable() -> None:
+    pool = EnginePool(EngineOptions(depth=30), size=1)
+    await pool.start()
+    try:
+        for pause in (0.0, 0.2):  # while the engine gets ready, then while it searches
+            search = asyncio.ensure_future(pool.top_moves(MIDDLEGAME, multipv=2))
+            await asyncio.sleep(pause)
+            search.cancel()
+            await asyncio.gather(search, return_exceptions=True)
+        quick = EnginePool(EngineOptions(depth=6), size=1)
+        await quick.start()
+        try:
+            lines = await asyncio.wait_for(quick.top_moves(MIDDLEGAME, multipv=2), 10)
+            assert len(lines) == 2
+        finally:
+            await quick.close()
+        assert pool.processes == 1
     finally:
         await pool.close()
