@@ -1517,14 +1517,10 @@ def _write_events(db: sqlite3.Connection, events: Sequence[_EventRow]) -> None:
         last[e.match_id] = seq
         rows.append((e.match_id, seq, e.t, e.kind, e.json))
     _in_chunks(db, "INSERT INTO events (match_id, seq, t, kind, json) VALUES {}", 5, rows)
-    started = [
-        e.branch[1] for e in events if e.branch is not None and e.branch[0] == _BRANCH_INSERT
-    ]
-    if started:
-        _in_chunks(db, _BRANCH_INSERT_MANY, len(started[0]), started)
-    for e in events:
-        if e.branch is not None and e.branch[0] != _BRANCH_INSERT:
-            db.execute(*e.branch)
+    for kind in _BRANCH_ORDER:
+        changes = [e.branch[1] for e in events if e.branch is not None and e.branch[0] == kind]
+        if changes:
+            _in_chunks(db, _BRANCH_SQL_MANY[kind], len(changes[0]), changes)
 
 
 def _resolve(batch: Sequence[_Write], outcomes: Sequence[BaseException | None]) -> None:
@@ -1628,7 +1624,7 @@ def _event_row(event: Event) -> _EventRow:
         t=event.t,
         kind=type(event).__name__,
         json=event_json(event),
-        branch=_branch_statement(event),
+        branch=_branch_change(event),
     )
 
 
@@ -1645,7 +1641,8 @@ def _write_event(db: sqlite3.Connection, row: _EventRow, next_seq: dict[str, int
         (mid, seq, row.t, row.kind, row.json),
     )
     if row.branch is not None:
-        db.execute(*row.branch)
+        kind, values = row.branch
+        db.execute(_BRANCH_SQL[kind], values)
     next_seq[mid] = seq + 1  # only once the event landed: a failed one leaves no gap
 
 
@@ -1656,15 +1653,59 @@ _BRANCH_HEAD: Final = (
     "INSERT INTO branches (match_id, branch_id, ply, side, path, guess, probability, rank,"
     " depth, started_t, status) VALUES "
 )
-_BRANCH_INSERT: Final = _BRANCH_HEAD + f"({', '.join('?' * 11)})"
-_BRANCH_INSERT_MANY: Final = _BRANCH_HEAD + "{}"
+
+# How each kind of branch event changes its row: the SET clause over the event's values
+# ({1}, {2}, ...; the last two are the match and branch ids that find the row).
+_RUNNING, _FINISHED = BranchStatus.RUNNING.value, BranchStatus.FINISHED.value
+_BRANCH_SETS: Final = {
+    # An adopted (or cancelled) branch that reports its end later keeps its status.
+    "finished": (
+        f"status = CASE status WHEN '{_RUNNING}' THEN '{_FINISHED}' ELSE status END,"
+        " ended_t = {1}, move = {2}, usage_json = {3}, error = {4}",
+        6,
+    ),
+    "cancelled": (
+        f"status = '{BranchStatus.CANCELLED.value}', ended_t = {{1}}, usage_json = {{2}}",
+        4,
+    ),
+    "adopted": (f"status = '{BranchStatus.ADOPTED.value}'", 2),
+}
+_BRANCH_ORDER: Final = ("started", "finished", "cancelled", "adopted")
+"""The order a pass applies each kind in. A branch is finished before it is adopted or after,
+and a cancelled one never finishes, so this order ends every row as the events' own would."""
 
 
-def _branch_statement(event: Event) -> tuple[str, tuple[Any, ...]] | None:
-    """The SQL (and its parameters) by which `event` changes the `branches` table, if any."""
+def _branch_sql(kind: str) -> str:
+    """The statement for one event of `kind`."""
+    if kind == "started":
+        return _BRANCH_HEAD + f"({', '.join('?' * 11)})"
+    sets, width = _BRANCH_SETS[kind]
+    return f"UPDATE branches SET {sets.format(*['?'] * (width + 1))} WHERE {_NEWEST_BRANCH}"
+
+
+def _branch_sql_many(kind: str) -> str:
+    """The statement for many events of `kind` (`{}` for their rows of values)."""
+    if kind == "started":
+        return _BRANCH_HEAD + "{}"
+    sets, width = _BRANCH_SETS[kind]
+    columns = [f"target.column{i}" for i in range(width + 1)]
+    return (
+        "WITH v AS (VALUES {}), target AS (SELECT (SELECT MAX(id) FROM branches WHERE"
+        f" match_id = v.column{width - 1} AND branch_id = v.column{width}) AS row_id, v.*"
+        f" FROM v) UPDATE branches SET {sets.format(*columns)} FROM target"
+        " WHERE branches.id = target.row_id"
+    )
+
+
+_BRANCH_SQL: Final = {kind: _branch_sql(kind) for kind in _BRANCH_ORDER}
+_BRANCH_SQL_MANY: Final = {kind: _branch_sql_many(kind) for kind in _BRANCH_ORDER}
+
+
+def _branch_change(event: Event) -> tuple[str, tuple[Any, ...]] | None:
+    """The kind of change `event` makes to the `branches` table and its values, if any."""
     if isinstance(event, BranchStarted):
         return (
-            _BRANCH_INSERT,
+            "started",
             (
                 event.match_id,
                 event.branch_id,
@@ -1679,14 +1720,10 @@ def _branch_statement(event: Event) -> tuple[str, tuple[Any, ...]] | None:
                 BranchStatus.RUNNING,
             ),
         )
-    elif isinstance(event, BranchFinished):
-        # An adopted (or cancelled) branch that reports its end later keeps its status.
+    if isinstance(event, BranchFinished):
         return (
-            "UPDATE branches SET status = CASE status WHEN ? THEN ? ELSE status END,"
-            f" ended_t = ?, move = ?, usage_json = ?, error = ? WHERE {_NEWEST_BRANCH}",
+            "finished",
             (
-                BranchStatus.RUNNING,
-                BranchStatus.FINISHED,
                 event.t,
                 event.move,
                 _usage_json(event.usage),
@@ -1695,22 +1732,13 @@ def _branch_statement(event: Event) -> tuple[str, tuple[Any, ...]] | None:
                 event.branch_id,
             ),
         )
-    elif isinstance(event, BranchCancelled):
+    if isinstance(event, BranchCancelled):
         return (
-            f"UPDATE branches SET status = ?, ended_t = ?, usage_json = ? WHERE {_NEWEST_BRANCH}",
-            (
-                BranchStatus.CANCELLED,
-                event.t,
-                _usage_json(event.usage),
-                event.match_id,
-                event.branch_id,
-            ),
+            "cancelled",
+            (event.t, _usage_json(event.usage), event.match_id, event.branch_id),
         )
-    elif isinstance(event, BranchAdopted):
-        return (
-            f"UPDATE branches SET status = ? WHERE {_NEWEST_BRANCH}",
-            (BranchStatus.ADOPTED, event.match_id, event.branch_id),
-        )
+    if isinstance(event, BranchAdopted):
+        return "adopted", (event.match_id, event.branch_id)
     return None
 
 

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from arena.core.actor import Usage
 from arena.core.events import (
     BranchAdopted,
     BranchCancelled,
+    BranchFinished,
     BranchStarted,
     MoveCommitted,
     TurnStarted,
@@ -307,5 +309,60 @@ async def test_a_pass_numbers_and_applies_the_events_of_many_matches_in_order(
                 (mid,),
             )
             assert [tuple(r) for r in statuses] == [(1, "adopted"), (2, "cancelled")]
+    finally:
+        await store.close()
+
+
+async def test_a_branch_finished_and_adopted_in_one_pass_ends_adopted_either_way(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "a.db")
+    try:
+        await _create(store, "m1")
+        usage = Usage(input_tokens=3, output_tokens=4)
+        for branch in (1, 2):
+            store.queue_event(
+                BranchStarted(
+                    match_id="m1",
+                    t=0.1,
+                    branch_id=branch,
+                    ply=1,
+                    side=1,
+                    path=("e2e4",),
+                    guess="e2e4",
+                    probability=0.5,
+                    rank=branch,
+                    depth=1,
+                )
+            )
+        finished = {
+            b: BranchFinished(
+                match_id="m1",
+                t=0.3,
+                branch_id=b,
+                ply=1,
+                side=1,
+                move="e7e5",
+                duration_s=0.2,
+                usage=usage,
+            )
+            for b in (1, 2)
+        }
+        adopted = {
+            b: BranchAdopted(match_id="m1", t=0.2, branch_id=b, ply=1, side=1, ready=b == 1)
+            for b in (1, 2)
+        }
+        # Branch 1 finished, then was adopted; branch 2 was adopted while it ran.
+        for event in (finished[1], adopted[1], adopted[2], finished[2]):
+            store.queue_event(event)
+        await store.append_events([])
+        store.flush_soon()
+        await store._drain_writes()
+        rows = await store._rows(
+            "SELECT branch_id, status, move, ended_t FROM branches WHERE match_id = 'm1'"
+            " ORDER BY branch_id"
+        )
+        want = [(b, "adopted", "e7e5", 0.3) for b in (1, 2)]
+        assert [tuple(r) for r in rows] == want
     finally:
         await store.close()
