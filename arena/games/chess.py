@@ -31,6 +31,15 @@ TranspositionKey = tuple[int, int, int, int, int, int, int, int, bool, int, int 
 """What makes two positions the same for the repetition rules (python-chess's own key)."""
 
 
+PlacementKey = tuple[int, int, int, int, int, int, int, int, bool, int]
+"""Pieces, side to move and castling rights: a position as a FEN's first three fields say."""
+
+
+def placement_key(board: chess.Board) -> PlacementKey:
+    """What a FEN's placement, side and castling fields say (no en passant), as numbers."""
+    return _transposition_key(board)[:10]
+
+
 def _transposition_key(board: chess.Board) -> TranspositionKey:
     return (
         board.pawns,
@@ -242,6 +251,10 @@ class ChessState:
 
     def key(self) -> str:
         return self._key
+
+    def placement_key(self) -> PlacementKey:
+        """What a FEN's placement, side and castling fields say (no en passant), as numbers."""
+        return self._tkey[:10]
 
     @cached_property
     def _fen(self) -> str:

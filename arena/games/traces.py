@@ -12,6 +12,7 @@ import json
 import math
 import statistics
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,6 +20,8 @@ import chess
 
 from arena.config import MAX_TIME_SCALE
 from arena.core.errors import TraceError
+from arena.core.game import GameState
+from arena.games.chess import ChessState, PlacementKey, placement_key
 
 MAX_LATENCY_S: Final = 86_400.0
 """The longest recorded decision a trace may hold: a day."""
@@ -71,6 +74,27 @@ class Trace:
             if position_key(rec.fen) == position_key(fen):
                 return rec
         return None
+
+    def at_state(self, state: GameState) -> TracePly | None:
+        """`at` for a state: a chess position is compared by its pieces, side to move and
+        castling rights, without writing its FEN (most states asked about are speculative)."""
+        if not 0 <= state.ply < len(self.plies):
+            return None
+        if isinstance(state, ChessState):
+            key = self._keys[state.ply]
+            if key is not None:
+                return self.plies[state.ply] if state.placement_key() == key else None
+        return self.at(state.ply, state.position())
+
+    @cached_property
+    def _keys(self) -> list[PlacementKey | None]:
+        keys: list[PlacementKey | None] = []
+        for rec in self.plies:
+            try:
+                keys.append(placement_key(chess.Board(rec.fen)))
+            except ValueError:
+                keys.append(None)  # compared as text, as `at` does
+        return keys
 
     def median_latency(self, side: int) -> float:
         values = [p.latency_s for p in self.plies if p.ply % 2 == side]
@@ -137,14 +161,32 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_LOADED: dict[tuple[str, int, int], Trace] = {}
+"""Traces read so far, by path, modification time and size: a trace is immutable, so the
+games of a tournament or bench that replay one file share one copy."""
+
+
 def load_trace(path: str | Path) -> Trace:
     """Reads and checks a trace; a missing or malformed file is an `ArenaError` naming the
     file and, for a bad line, its number."""
     p = Path(path)
     try:
+        stat = p.stat()
+        known = (str(p.resolve()), stat.st_mtime_ns, stat.st_size)
+        if known in _LOADED:
+            return _LOADED[known]
         raw = p.read_bytes()
     except OSError as exc:
         raise TraceError(f"cannot read trace {path}: {exc.strerror}") from None
+    trace = _parse(path, p, raw)
+    _ = trace._keys  # its positions' keys, computed once, now
+    if len(_LOADED) >= 64:
+        _LOADED.clear()
+    _LOADED[known] = trace
+    return trace
+
+
+def _parse(path: str | Path, p: Path, raw: bytes) -> Trace:
     try:
         lines = raw.decode("utf-8").splitlines()
     except UnicodeDecodeError as exc:

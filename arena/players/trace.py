@@ -26,7 +26,7 @@ class TracePlayer(Actor):
         self.last_ply = len(trace.plies)
 
     async def decide(self, state: GameState) -> Decision:
-        rec = self.trace.at(state.ply, state.position())
+        rec = self.trace.at_state(state)
         if rec is None:
             await asyncio.sleep(self.trace.median_latency(state.to_move) * self.time_scale)
             return Decision(move=None, raw=UNREACHABLE, usage=self._median_usage(state.to_move))

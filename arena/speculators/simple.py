@@ -42,7 +42,7 @@ class TraceGuessSpeculator(Speculator):
 
     async def predict(self, state: GameState, k: int) -> list[Guess]:
         for trace in self.traces:
-            rec = trace.at(state.ply, state.position())
+            rec = trace.at_state(state)
             if rec is None:
                 continue
             await asyncio.sleep(rec.guess_latency_s * self.time_scale)

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from arena.core.errors import ArenaError
+from arena.games.chess import ChessState
 from arena.games.traces import MAX_LATENCY_S, check_time_scale, load_trace
 from arena.players.trace import TracePlayer
+from arena.specs import trace_file
 from arena.speculators.simple import TraceGuessSpeculator
 
 START = "rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1"
@@ -93,3 +95,21 @@ def test_absurd_time_scales_are_refused(tmp_path: Path, scale: float) -> None:
 
 def test_usable_time_scales_pass() -> None:
     assert [check_time_scale(x) for x in (0.0, 0.001, 1.0, 100.0)] == [0.0, 0.001, 1.0, 100.0]
+
+
+def test_a_state_is_found_in_its_trace_by_position_not_by_path() -> None:
+    """`at_state` agrees with the FEN lookup: the recorded ply at the recorded position, also
+    reached by another move order (a transposition), and nothing elsewhere."""
+    trace = load_trace(trace_file("gpt5-4c277d18"))
+    state = ChessState.from_fen(trace.start_fen)
+    for rec in trace.plies[:12]:
+        assert trace.at_state(state) is rec is trace.at(state.ply, state.position())
+        off = state.apply(next(m for m in state.legal_moves() if m != rec.move))
+        assert trace.at_state(off) is None is trace.at(off.ply, off.position())
+        state = state.apply(rec.move)
+    # 1. e4 e5 2. Nf3 Nc6 and 1. Nf3 Nc6 2. e4 e5 reach the same position at ply 4.
+    moves = [r.move for r in trace.plies[:4]]
+    assert moves == ["e2e4", "e7e5", "g1f3", "b8c6"]
+    transposed = ChessState.from_moves(trace.start_fen, ["g1f3", "b8c6", "e2e4", "e7e5"])
+    assert trace.at_state(transposed) is trace.plies[4]
+    assert load_trace(trace_file("gpt5-4c277d18")) is trace  # read once, shared
