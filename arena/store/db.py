@@ -535,12 +535,31 @@ _EVENT_FIELDS_NOT_STORED: Final = frozenset({"history"})
 """`MatchStarted.history`: the plies of earlier sessions, which are rows already."""
 
 
+_PRIMITIVES: Final = (str, int, type(None))  # bool is an int
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return names
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, _PRIMITIVES):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
     as_dict = getattr(value, "as_dict", None)
     if callable(as_dict) and not isinstance(value, type):
         return _plain(as_dict())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -568,9 +587,9 @@ def event_json(event: Event) -> str:
         }
     else:
         data = {
-            f.name: _plain(getattr(event, f.name))
-            for f in dataclasses.fields(event)
-            if f.name not in _EVENT_FIELDS_NOT_STORED
+            name: _plain(getattr(event, name))
+            for name in _field_names(type(event))
+            if name not in _EVENT_FIELDS_NOT_STORED
         }
         if isinstance(event, BranchStarted):
             data["path"] = list(_branch_tail(event.path, event.depth))
