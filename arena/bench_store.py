@@ -104,7 +104,7 @@ class InFlight:
     processes_peak: int
     """Peak number of child processes (engines)."""
     speculated: int = 0
-    """Plies whose waiting side speculated (guessed) while the mover decided."""
+    """Plies whose waiting side had guesses (its speculator answered) while the mover decided."""
     lockstep: bool = False
     """All games started at once (else spread over one mean ply interval)."""
 
@@ -461,7 +461,7 @@ async def run_in_flight(
         )
         wall = time.perf_counter() - t0
         plies = sum(len(s.records) for s in summaries)
-        speculated = sum(r.speculated for s in summaries for r in s.records)
+        speculated = sum(bool(r.guesses) for s in summaries for r in s.records)
     finally:
         gc.unfreeze()
         stop.set()
