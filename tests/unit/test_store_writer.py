@@ -256,6 +256,22 @@ async def test_events_store_deltas_not_histories(tmp_path: Path) -> None:
         await store.close()
 
 
+def _started(match_id: str, branch: int) -> BranchStarted:
+    """The start of a depth-1 branch guessing 1. e4, ranked by its id."""
+    return BranchStarted(
+        match_id=match_id,
+        t=0.1,
+        branch_id=branch,
+        ply=1,
+        side=1,
+        path=("e2e4",),
+        guess="e2e4",
+        probability=0.4,
+        rank=branch,
+        depth=1,
+    )
+
+
 async def test_a_pass_numbers_and_applies_the_events_of_many_matches_in_order(
     tmp_path: Path,
 ) -> None:
@@ -268,24 +284,10 @@ async def test_a_pass_numbers_and_applies_the_events_of_many_matches_in_order(
         for mid in ids:
             await _create(store, mid)
 
-        def started(mid: str, branch: int) -> BranchStarted:
-            return BranchStarted(
-                match_id=mid,
-                t=0.1,
-                branch_id=branch,
-                ply=1,
-                side=1,
-                path=("e2e4",),
-                guess="e2e4",
-                probability=0.4,
-                rank=branch,
-                depth=1,
-            )
-
         first = store.passes
         for mid in ids:
-            store.queue_event(started(mid, 1))
-            store.queue_event(started(mid, 2))
+            store.queue_event(_started(mid, 1))
+            store.queue_event(_started(mid, 2))
         for mid in ids:
             store.queue_event(
                 BranchCancelled(match_id=mid, t=0.2, branch_id=2, ply=1, side=1, running_s=0.1)
@@ -321,20 +323,7 @@ async def test_a_branch_finished_and_adopted_in_one_pass_ends_adopted_either_way
         await _create(store, "m1")
         usage = Usage(input_tokens=3, output_tokens=4)
         for branch in (1, 2):
-            store.queue_event(
-                BranchStarted(
-                    match_id="m1",
-                    t=0.1,
-                    branch_id=branch,
-                    ply=1,
-                    side=1,
-                    path=("e2e4",),
-                    guess="e2e4",
-                    probability=0.5,
-                    rank=branch,
-                    depth=1,
-                )
-            )
+            store.queue_event(_started("m1", branch))
         finished = {
             b: BranchFinished(
                 match_id="m1",
