@@ -14,9 +14,9 @@ here, once. Times are seconds on a monotonic clock with paused time left out.
   speculation (or bookkeeping) cost more than it saved, and never exceeds what the wall clock
   shows. A person's plies are left out of both sums: a person's thinking is never speculated on
   and never counted as saved.
-- **Hit rate** is the share of *speculated* plies (the waiting side's guesses arrived before the
-  move was committed) whose played move was among the guesses. **Adopted** plies are those whose
-  committed decision was a pre-computed reply.
+- **Hit rate** is the share of *speculated* plies (the waiting side's speculator gave at least
+  one guess before the move was committed) whose played move was among the guesses.
+  **Adopted** plies are those whose committed decision was a pre-computed reply.
 - **Token overhead** is the tokens of wasted branches and of speculators' own calls against the
   committed calls' tokens. A branch cancelled while running is billed by estimate
   (`Actor.cancelled_usage`); everything else is measured.

@@ -245,6 +245,8 @@ class Match:
         t = self.clock()
         raw = await speculator.predict(state, self.policy.k)
         guesses = tuple(clean_guesses(state, raw, self.policy.k))
+        if not guesses:
+            return  # no guess (none arrived, or the engine was too busy): not speculated on
         self._guesses[state.ply] = guesses
         self._publish(
             GuessesMade(

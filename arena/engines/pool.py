@@ -33,6 +33,9 @@ MOVETIME_GRACE_S: Final = 10.0
 """A movetime-limited search must answer within its movetime plus this."""
 CLOSE_GRACE_S: Final = 5.0
 """How long closing shared processes waits for the searches running on them."""
+BACKLOG_PER_PROCESS: Final = 2
+"""A background search (speculation) is refused at once when this many per process already
+wait: with many matches, a guess queued behind them arrives after its ply."""
 BACKGROUND_NICENESS: Final = 10
 """CPU niceness added to speculator engines (`EnginePool(background=True)`)."""
 SEARCH_TIMEOUT_S: Final = 300.0
@@ -304,6 +307,10 @@ class _Slots:
                 return
         self._in_use -= 1
 
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
     def grow(self, capacity: int) -> None:
         while self.capacity < capacity:
             self.capacity += 1
@@ -346,6 +353,11 @@ class EngineProcesses:
     @property
     def capacity(self) -> int:
         return self._slots.capacity
+
+    @property
+    def backlog(self) -> int:
+        """Searches waiting for a process."""
+        return self._slots.waiting
 
     def grow(self, capacity: int) -> None:
         self._slots.grow(capacity)
@@ -622,6 +634,11 @@ class EnginePool:
         Unlike `analyse`, only each line's last report is parsed, once the search ends: with
         many matches speculating, parsing every report was most of the event loop's time."""
         limit = self.options.limit()
+        procs = self._attach() if self._procs is None else self._procs
+        if self.background and procs.backlog >= BACKLOG_PER_PROCESS * procs.capacity:
+            # Behind that many, it would answer after it matters; waiting in line would also
+            # cost the event loop a hand-over per search ahead of it.
+            return []
 
         async def run(engine: chess.engine.UciProtocol) -> list[TopMove]:
             if wanted is not None and not wanted():

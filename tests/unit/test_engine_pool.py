@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from arena.engines import EngineOptions, EnginePool
-from arena.engines.pool import _cores, _Slots, _top_moves
+from arena.engines.pool import BACKLOG_PER_PROCESS, _cores, _Slots, _top_moves
 from arena.games.chess import ChessState
 from arena.players.stockfish import EnginePlayer
 from arena.speculators.stockfish import EngineSpeculator
@@ -22,7 +22,13 @@ async def test_many_matches_share_the_processes_of_one_configuration() -> None:
             await s.start()
         await private.start()
         state = ChessState.from_fen(MIDDLEGAME)
-        guesses = await asyncio.gather(*(s.predict(state, 2) for s in speculators))
+        guesses = [await s.predict(state, 2) for s in speculators]
+        # A burst beyond the backlog a speculation may wait behind is refused at once.
+        burst = await asyncio.gather(*(s.predict(state, 2) for s in speculators))
+        answered = [g for g in burst if g]
+        capacity = speculators[0].pool._procs.capacity  # type: ignore[union-attr]
+        assert 1 <= len(answered) <= capacity * (1 + BACKLOG_PER_PROCESS)
+        assert all(g == guesses[0] for g in answered)
         # One configuration, 30 speculators: at most max(cores, 2) processes, not 30.
         assert 1 <= speculators[0].pool.processes <= max(_cores(), 2)
         assert speculators[0].pool._transports == speculators[-1].pool._transports
