@@ -367,19 +367,16 @@ def _ply_columns() -> tuple[PlyColumn, ...]:
 PLY_COLUMNS: Final = _ply_columns()
 """The `plies` table's columns besides `match_id`, one per `PlyRecord` field."""
 
-_PLY_INSERT: Final = (
-    f"INSERT INTO plies (match_id, {', '.join(c.name for c in PLY_COLUMNS)})"
-    f" VALUES ({', '.join('?' * (len(PLY_COLUMNS) + 1))})"
-)
+# Inserts of many rows: `{}` stands for their groups of values (`_in_chunks`).
 _PLY_INSERT_MANY: Final = (
     f"INSERT INTO plies (match_id, {', '.join(c.name for c in PLY_COLUMNS)}) VALUES {{}}"
 )
-_PREDICTIONS_HEAD: Final = (
-    "INSERT INTO predictions (match_id, ply, side, rank, move, probability, outcome) VALUES "
+_PREDICTIONS_INSERT_MANY: Final = (
+    "INSERT INTO predictions (match_id, ply, side, rank, move, probability, outcome) VALUES {}"
 )
-_PREDICTIONS_INSERT_MANY: Final = _PREDICTIONS_HEAD + "{}"
-_ATTEMPTS_HEAD: Final = "INSERT INTO attempts (match_id, ply, side, n, raw, parsed, error) VALUES "
-_ATTEMPTS_INSERT_MANY: Final = _ATTEMPTS_HEAD + "{}"
+_ATTEMPTS_INSERT_MANY: Final = (
+    "INSERT INTO attempts (match_id, ply, side, n, raw, parsed, error) VALUES {}"
+)
 
 
 def _ply_values(match_id: str, record: PlyRecord) -> tuple[Any, ...]:
@@ -995,15 +992,13 @@ class Store:
         """
         held = self._leases.get(match_id)
         rows = _ply_rows(match_id, record)
-        await self._submit_checked(
-            match_id, held, functools.partial(_write_ply, rows, held), ply=(rows, held)
-        )
+        await self._submit_checked(match_id, held, None, ply=(rows, held))
 
     async def _submit_checked(
         self,
         match_id: str,
         held: Lease | None,
-        apply: Callable[[sqlite3.Connection], None],
+        apply: Callable[[sqlite3.Connection], None] | None,
         ply: tuple[_PlyRows, Lease | None] | None = None,
     ) -> None:
         """`_submit` for a write of one match; a lease found taken over is given up here."""
@@ -1093,10 +1088,11 @@ class Store:
 
     async def _submit(
         self,
-        apply: Callable[[sqlite3.Connection], None],
+        apply: Callable[[sqlite3.Connection], None] | None,
         ply: tuple[_PlyRows, Lease | None] | None = None,
     ) -> None:
-        """Queues `apply` for the writer's next pass; returns once that pass has committed.
+        """Queues `apply` (or a ply) for the writer's next pass; returns once that pass has
+        committed.
 
         A caller cancelled meanwhile stops waiting, but its write stays queued and lands."""
         if self._closed:
@@ -1329,8 +1325,7 @@ class _Write:
     """Or an event to append (numbered after its match's last one)."""
     done: asyncio.Future[None]
     ply: tuple[_PlyRows, Lease | None] | None = None
-    """A ply's rows (and the lease it is written under): `apply` writes it alone, and a pass
-    writes the plies of all its matches together."""
+    """Or a ply's rows and the lease it is written under."""
 
 
 def _run_in_db_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], None]) -> None:
@@ -1368,46 +1363,39 @@ def _write_pass(db: sqlite3.Connection, batch: Sequence[_Write]) -> list[Excepti
     """One transaction for the whole batch, then one COMMIT (one fsync). Returns each write's
     error (None when it landed).
 
-    Writes rarely fail, so the batch is tried as it is first; if one fails, the transaction is
-    rolled back and the batch done again with a savepoint per write, so the others still land.
+    Writes rarely fail, so the batch is written together first (`_apply_together`); if one
+    fails, that is rolled back and the batch done again with a savepoint per write, so the
+    others still land.
     """
     try:
-        _apply_all(db, batch, isolated=False)
+        _apply_together(db, batch)
         return [None] * len(batch)
     except sqlite3.OperationalError:
         raise  # busy, disk I/O, full: every write of the pass fails alike
     except Exception:
         pass
-    return _apply_all(db, batch, isolated=True)
+    return _apply_one_by_one(db, batch)
 
 
-def _apply_all(
-    db: sqlite3.Connection, batch: Sequence[_Write], *, isolated: bool
-) -> list[Exception | None]:
-    if not isolated:
-        _apply_together(db, batch)
-        return [None] * len(batch)
+def _apply_one_by_one(db: sqlite3.Connection, batch: Sequence[_Write]) -> list[Exception | None]:
     outcomes: list[Exception | None] = []
-    next_seq: dict[str, int] = {}
     db.execute("BEGIN IMMEDIATE")
     try:
         for write in batch:
-            if isolated:
-                db.execute("SAVEPOINT arena_write")
+            db.execute("SAVEPOINT arena_write")
             try:
-                if write.apply is not None:
-                    write.apply(db)
+                if write.ply is not None:
+                    _write_plies(db, [write.ply])
                 elif write.event is not None:
-                    _write_event(db, write.event, next_seq)
+                    _write_events(db, [write.event])
+                elif write.apply is not None:
+                    write.apply(db)
             except Exception as exc:
-                if not isolated:
-                    raise
                 db.execute("ROLLBACK TO arena_write")
                 outcomes.append(exc)
             else:
                 outcomes.append(None)
-            if isolated:
-                db.execute("RELEASE arena_write")
+            db.execute("RELEASE arena_write")
         db.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(Exception):
@@ -1478,7 +1466,8 @@ def _in_chunks(
 
 
 def _write_plies(db: sqlite3.Connection, plies: Sequence[tuple[_PlyRows, Lease | None]]) -> None:
-    """`_write_ply` for many plies at once (a lease check each; one ply per match)."""
+    """Plies of one pass, each under its match's lease (one ply per match). Re-recording a ply
+    replaces it (and, by cascade, its predictions and attempts)."""
     matches = sorted({rows.match_id for rows, _ in plies})
     leases = {
         row[0]: row[1:]
@@ -1513,11 +1502,13 @@ def _write_plies(db: sqlite3.Connection, plies: Sequence[tuple[_PlyRows, Lease |
         )
         touched += cur.rowcount
     if touched != len(matches):
-        raise StoreError("a ply's match is not in the replay database")  # found one by one
+        which = f"match {matches[0]}" if len(matches) == 1 else "a ply's match"
+        raise StoreError(f"{which} is not in the replay database; create it first")
 
 
 def _write_events(db: sqlite3.Connection, events: Sequence[_EventRow]) -> None:
-    """`_write_event` for many events at once, numbered in their order within each match."""
+    """Events of one pass, numbered after each match's last one in the order they came, and
+    their changes to `branches`."""
     matches = sorted({e.match_id for e in events})
     last = {
         row[0]: int(row[1] or 0)
@@ -1611,21 +1602,6 @@ def _ply_rows(match_id: str, record: PlyRecord) -> _PlyRows:
     )
 
 
-def _write_ply(rows: _PlyRows, held: Lease | None, db: sqlite3.Connection) -> None:
-    match_id = rows.match_id
-    _check_lease_in(db, match_id, held)
-    # Re-recording a ply replaces it (and, by cascade, its predictions and attempts).
-    db.execute("DELETE FROM plies WHERE match_id = ? AND ply = ?", (match_id, rows.ply))
-    db.execute(_PLY_INSERT, rows.values)
-    if rows.predictions:
-        db.executemany(_PREDICTIONS_HEAD + "(?, ?, ?, ?, ?, ?, ?)", rows.predictions)
-    if rows.attempts:
-        db.executemany(_ATTEMPTS_HEAD + "(?, ?, ?, ?, ?, ?, ?)", rows.attempts)
-    cur = db.execute("UPDATE matches SET updated_at = ? WHERE id = ?", (rows.updated_at, match_id))
-    if cur.rowcount == 0:
-        raise StoreError(f"match {match_id} is not in the replay database; create it first")
-
-
 @dataclass(frozen=True, slots=True)
 class _EventRow:
     """An event's row and its effect on `branches`, made on the event loop's thread."""
@@ -1645,27 +1621,6 @@ def _event_row(event: Event) -> _EventRow:
         json=event_json(event),
         branch=_branch_change(event),
     )
-
-
-def _write_event(db: sqlite3.Connection, row: _EventRow, next_seq: dict[str, int]) -> None:
-    mid = row.match_id
-    seq = next_seq.get(mid)
-    if seq is None:
-        found = db.execute(
-            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE match_id = ?", (mid,)
-        ).fetchone()
-        seq = (int(found[0]) if found else 0) + 1
-    db.execute(
-        "INSERT INTO events (match_id, seq, t, kind, json) VALUES (?, ?, ?, ?, ?)",
-        (mid, seq, row.t, row.kind, row.json),
-    )
-    if row.branch is not None:
-        kind, values = row.branch
-        db.execute(_BRANCH_SQL[kind], values)
-    next_seq[mid] = seq + 1  # only once the event landed: a failed one leaves no gap
-
-
-_NEWEST_BRANCH = "id = (SELECT MAX(id) FROM branches WHERE match_id = ? AND branch_id = ?)"
 
 
 _BRANCH_HEAD: Final = (
@@ -1694,14 +1649,6 @@ _BRANCH_ORDER: Final = ("started", "finished", "cancelled", "adopted")
 and a cancelled one never finishes, so this order ends every row as the events' own would."""
 
 
-def _branch_sql(kind: str) -> str:
-    """The statement for one event of `kind`."""
-    if kind == "started":
-        return _BRANCH_HEAD + f"({', '.join('?' * 11)})"
-    sets, width = _BRANCH_SETS[kind]
-    return f"UPDATE branches SET {sets.format(*['?'] * (width + 1))} WHERE {_NEWEST_BRANCH}"
-
-
 def _branch_sql_many(kind: str) -> str:
     """The statement for many events of `kind` (`{}` for their rows of values)."""
     if kind == "started":
@@ -1716,7 +1663,6 @@ def _branch_sql_many(kind: str) -> str:
     )
 
 
-_BRANCH_SQL: Final = {kind: _branch_sql(kind) for kind in _BRANCH_ORDER}
 _BRANCH_SQL_MANY: Final = {kind: _branch_sql_many(kind) for kind in _BRANCH_ORDER}
 
 
