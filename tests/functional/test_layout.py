@@ -195,7 +195,8 @@ async def test_escape_goes_home_from_a_match_started_there(tmp_path: Path) -> No
 
 
 async def test_the_quit_question_goes_away_when_the_match_ends() -> None:
-    app = ArenaApp(scholar_match(0.2, 0.2), static=True)
+    # Black's slower moves keep the match running until the question is up, on a loaded machine too.
+    app = ArenaApp(scholar_match(0.2, 0.6), static=True)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = live(app)
         await wait_until(pilot, lambda: app.match_running and screen.events_seen > 0)
@@ -206,7 +207,8 @@ async def test_the_quit_question_goes_away_when_the_match_ends() -> None:
 
 
 async def test_ctrl_c_asks_to_quit_and_the_exit_says_where_the_match_is() -> None:
-    app = ArenaApp(scholar_match(0.2, 0.2), static=True, db_path=":memory:")
+    # Black thinks longer than the test runs: the match is still running when ctrl+c comes.
+    app = ArenaApp(scholar_match(0.2, 30.0), static=True, db_path=":memory:")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.match_running and live(app).events_seen > 0)
         await pilot.press("ctrl+c")

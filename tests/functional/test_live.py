@@ -287,7 +287,9 @@ async def test_latency_panel_totals_match_the_committed_plies() -> None:
 
 
 async def test_player_cards_follow_the_turn() -> None:
-    app = ArenaApp(scholar_match(0.3, 0.3, speculate=False), static=True)
+    # Black thinks far longer than the test runs: a slow poll on a loaded machine cannot see
+    # white's second move before black's first.
+    app = ArenaApp(scholar_match(1.0, 60.0, speculate=False), static=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = live(app)
         white = screen.query_one("#player-0", PlayerCard)
