@@ -31,6 +31,9 @@ THEME: Final = "ARENA_THEME"
 TUI_STATIC: Final = "ARENA_TUI_STATIC"
 """Any value but empty or `0`: the TUI stops clocks, spinners and blinking (stable screenshots)."""
 
+EVENT_LOOP: Final = "ARENA_EVENT_LOOP"
+"""`asyncio` runs headless commands on the standard event loop instead of uvloop."""
+
 MAX_TIME_SCALE: Final = 100.0
 """The largest factor recorded latencies may be scaled by (`--time-scale`); here, not with the
 traces, so that the CLI's argument table does not import python-chess."""
@@ -42,6 +45,7 @@ VARIABLES: Final[dict[str, str]] = {
     DEBUG: "1 keeps tracebacks in diagnostics",
     THEME: "dark, light or mono",
     TUI_STATIC: "1 stops clocks and spinners in the TUI",
+    EVENT_LOOP: "asyncio: headless commands on the standard loop, not uvloop",
 }
 """Every variable with a one-line description, for `arena --help`."""
 
@@ -107,3 +111,8 @@ def theme() -> str:
 def tui_static() -> bool:
     """`ARENA_TUI_STATIC` is on."""
     return _get_environ_bool(TUI_STATIC)
+
+
+def event_loop() -> str:
+    """`ARENA_EVENT_LOOP`, lower-cased; empty when unset."""
+    return (_get_environ(EVENT_LOOP) or "").lower()

@@ -36,7 +36,7 @@ CLOSE_GRACE_S: Final = 5.0
 BACKLOG_PER_PROCESS: Final = 2
 """A background search (speculation) is refused at once when this many per process already
 wait: with many matches, a guess queued behind them arrives after its ply."""
-BACKGROUND_NICENESS: Final = 10
+BACKGROUND_NICENESS: Final = 19
 """CPU niceness added to speculator engines (`EnginePool(background=True)`)."""
 SEARCH_TIMEOUT_S: Final = 300.0
 """The deadline of a depth- or node-limited search (option `move_timeout=`)."""

@@ -248,3 +248,24 @@ def test_is_legal_checks_one_move_as_the_listed_moves_would() -> None:
         for move in spellings:
             assert alone.is_legal(move) == (move in listed), (fen, move)
         assert "_legal" not in alone.__dict__  # each move was checked alone
+
+
+def test_position_is_python_chess_fen_in_random_games() -> None:
+    """`position()` builds the FEN itself (faster than `Board.fen`); it must be the same text in
+    every position of many random games: promotions, castling rights lost piece by piece, en
+    passant squares only when a capture there is legal, clocks."""
+    rng = random.Random(11)
+    positions = 0
+    for fen in (*_TRICKY_FENS, chess.STARTING_FEN):
+        for _ in range(40):
+            state = ChessState.from_fen(fen)
+            board = chess.Board(fen)
+            for _ in range(rng.randint(1, 120)):
+                if state.outcome() is not None:
+                    break
+                move = rng.choice(list(state.legal_moves()))
+                state = state.apply(move)
+                board.push_uci(move)
+                assert state.position() == board.fen(), (fen, state.path)
+                positions += 1
+    assert positions > 10_000
