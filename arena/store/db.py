@@ -667,6 +667,9 @@ class Store:
         self._pass_idle.set()
         self._lazy_timer: asyncio.TimerHandle | None = None
         self.passes = 0
+        self._passes_started = 0
+        self._marks: list[tuple[int, asyncio.Future[None]]] = []
+        """`written()` waiters: the pass number each waits for."""
         """Write transactions the group-commit writer has committed (for benchmarks)."""
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -1058,25 +1061,40 @@ class Store:
         `lazy` events wait (at most `EVENTS_DELAY_S`) to ride along with the next ply's pass,
         so a match's events and its plies cost one commit, not two.
         """
-        written = [self.queue_event(event) for event in events]
+        errors: list[BaseException] = []
+        for event in events:
+            self.queue_event(event, errors.append)
         if not lazy:
             self.flush_soon()
-        errors = [e for e in await asyncio.gather(*written, return_exceptions=True) if e]
+        await self.written()
         if errors:
             raise errors[0]
 
-    def queue_event(self, event: Event) -> asyncio.Future[None]:
+    def queue_event(
+        self, event: Event, failed: Callable[[BaseException], None] | None = None
+    ) -> None:
         """Queues an event (and its effect on `branches`) without waiting: it rides along with
-        the next ply's pass, or is written within `EVENTS_DELAY_S`. The future says how it went.
-        """
+        the next ply's pass, or is written within `EVENTS_DELAY_S`. If it cannot be written,
+        `failed` is called with the error; `written()` waits for it."""
         if self._closed:
             raise StoreError(f"replay database {self.path} is closed")
-        loop = asyncio.get_running_loop()
-        write = _Write(None, _event_row(event), loop.create_future())
-        self._pending.append(write)
+        self._pending.append(_Write(None, _event_row(event), None, None, failed))
         if self._lazy_timer is None and not self._passing:
+            loop = asyncio.get_running_loop()
             self._lazy_timer = loop.call_later(EVENTS_DELAY_S, self._wake_lazy)
-        return write.done
+
+    async def written(self) -> None:
+        """Returns once every write queued so far has landed or failed (the next pass, or the
+        one running, carries them all); does not hurry lazy events (`flush_soon` does)."""
+        if self._pending:
+            target = self._passes_started + 1
+        elif self._passing:
+            target = self._passes_started
+        else:
+            return
+        mark = asyncio.get_running_loop().create_future()
+        self._marks.append((target, mark))
+        await mark
 
     def flush_soon(self) -> None:
         """Writes queued events now rather than with the next ply."""
@@ -1097,11 +1115,11 @@ class Store:
         A caller cancelled meanwhile stops waiting, but its write stays queued and lands."""
         if self._closed:
             raise StoreError(f"replay database {self.path} is closed")
-        write = _Write(apply, None, asyncio.get_running_loop().create_future(), ply)
-        self._pending.append(write)
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append(_Write(apply, None, done, ply))
         self._urgent = True
         self._dispatch()
-        await write.done
+        await done
 
     def _wake_lazy(self) -> None:
         self._lazy_timer = None
@@ -1123,6 +1141,7 @@ class Store:
         if not batch:
             return
         self._passing = True
+        self._passes_started += 1
         self._pass_idle.clear()
         loop = asyncio.get_running_loop()
         try:
@@ -1137,12 +1156,25 @@ class Store:
         self.passes += 1
         self._pass_idle.set()
         _resolve(batch, outcomes)
+        if self._marks:
+            self._release_marks()
         if self._pending:
             if self._urgent:
                 self._dispatch()
             elif self._lazy_timer is None:
                 loop = asyncio.get_running_loop()
                 self._lazy_timer = loop.call_later(EVENTS_DELAY_S, self._wake_lazy)
+
+    def _release_marks(self, closed: bool = False) -> None:
+        waiting = []
+        for target, mark in self._marks:
+            if mark.done():
+                continue
+            if closed or target <= self.passes:
+                mark.set_result(None)
+            else:
+                waiting.append((target, mark))
+        self._marks = waiting
 
     async def _drain_writes(self) -> None:
         """Waits until every submitted write has been committed (or has failed)."""
@@ -1157,10 +1189,10 @@ class Store:
         if self._lazy_timer is not None:
             self._lazy_timer.cancel()
             self._lazy_timer = None
-        for write in self._pending:
-            if not write.done.done():
-                write.done.set_exception(StoreError(f"replay database {self.path} is closed"))
+        closed = StoreError(f"replay database {self.path} is closed")
+        _resolve(self._pending, [closed] * len(self._pending))
         self._pending.clear()
+        self._release_marks(closed=True)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -1315,7 +1347,7 @@ class Store:
         return [str(r[0]) for r in rows]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Write:
     """One unit of the writer's pass: it lands whole or not at all (a savepoint)."""
 
@@ -1323,9 +1355,12 @@ class _Write:
     """Runs in the database thread, inside the pass's transaction."""
     event: _EventRow | None
     """Or an event to append (numbered after its match's last one)."""
-    done: asyncio.Future[None]
+    done: asyncio.Future[None] | None
+    """Resolved when the write landed or failed; None for a queued event, which reports only a
+    failure, to `failed` (a future per event was a tenth of a busy loop's work)."""
     ply: tuple[_PlyRows, Lease | None] | None = None
     """Or a ply's rows and the lease it is written under."""
+    failed: Callable[[BaseException], None] | None = None
 
 
 def _run_in_db_thread(conn: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], None]) -> None:
@@ -1535,6 +1570,10 @@ def _write_events(db: sqlite3.Connection, events: Sequence[_EventRow]) -> None:
 
 def _resolve(batch: Sequence[_Write], outcomes: Sequence[BaseException | None]) -> None:
     for write, outcome in zip(batch, outcomes, strict=True):
+        if write.done is None:
+            if outcome is not None and write.failed is not None:
+                write.failed(outcome)
+            continue
         if write.done.done():
             continue  # its caller was cancelled; the write landed (or failed) all the same
         if outcome is None:

@@ -33,7 +33,6 @@ class MatchRecorder:
         """Kept for callers; the store's writer batches every match's events together."""
         self.failed = 0
         """Events that could not be written."""
-        self._in_flight: set[asyncio.Future[None]] = set()
         self._closed = False
 
     # -- Journal ----------------------------------------------------------------------------
@@ -66,21 +65,11 @@ class MatchRecorder:
         if self._closed or (self.match_id is not None and event.match_id != self.match_id):
             return
         try:
-            written = self.store.queue_event(event)
+            self.store.queue_event(event, functools.partial(self._dropped, event))
         except Exception as exc:
             self._dropped(event, exc)
-            return
-        self._in_flight.add(written)
-        written.add_done_callback(functools.partial(self._written, event))
 
-    def _written(self, event: Event, written: asyncio.Future[None]) -> None:
-        self._in_flight.discard(written)
-        if written.cancelled():
-            self._dropped(event, asyncio.CancelledError())
-        elif written.exception() is not None:
-            self._dropped(event, written.exception())
-
-    def _dropped(self, event: Event, exc: BaseException | None) -> None:
+    def _dropped(self, event: Event, exc: BaseException) -> None:
         self.failed += 1
         log.warning(
             "replay recorder dropped %s of match %s: %s: %s",
@@ -92,9 +81,8 @@ class MatchRecorder:
 
     async def flush(self) -> None:
         """Waits until every queued event has been written (or has failed)."""
-        if self._in_flight:
-            self.store.flush_soon()
-            await asyncio.wait(set(self._in_flight))
+        self.store.flush_soon()
+        await self.store.written()
 
     async def aclose(self) -> None:
         """Writes what is queued and gives up the match's lease."""

@@ -355,3 +355,48 @@ async def test_a_branch_finished_and_adopted_in_one_pass_ends_adopted_either_way
         assert [tuple(r) for r in rows] == want
     finally:
         await store.close()
+
+
+async def test_a_recorder_counts_the_events_that_could_not_land_and_flush_waits_for_the_rest(
+    tmp_path: Path,
+) -> None:
+    """Queued events carry no future each: a failure is reported to the recorder alone, the
+    others of the same pass land, and `flush` returns once the pass that carries them is done."""
+    store = await Store.open(tmp_path / "a.db")
+    try:
+        await _create(store, "m1")
+        recorder = MatchRecorder(store)
+        recorder(_started("m1", 1))
+        recorder(_started("ghost", 1))  # no such match: its rows break a foreign key
+        recorder(_started("m1", 2))
+        assert recorder.failed == 0  # nothing is written before the pass
+        await recorder.flush()
+        assert recorder.failed == 1
+        rows = await store._rows("SELECT match_id, seq FROM events ORDER BY match_id, seq")
+        assert [tuple(r) for r in rows] == [("m1", 1), ("m1", 2)]
+        # Nothing queued: flush returns at once; queued while a pass runs: it waits for the next.
+        await recorder.flush()
+        recorder(_started("m1", 3))
+        store.flush_soon()
+        recorder(_started("m1", 4))
+        await recorder.flush()
+        rows = await store._rows("SELECT seq FROM events WHERE match_id = 'm1' ORDER BY seq")
+        assert [r[0] for r in rows] == [1, 2, 3, 4]
+        assert recorder.failed == 1
+    finally:
+        await store.close()
+
+
+async def test_closing_the_store_reports_queued_events_as_failed_and_frees_their_waiters(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "a.db")
+    await _create(store, "m1")
+    errors: list[BaseException] = []
+    store.queue_event(_started("m1", 1), errors.append)
+    waiter = asyncio.ensure_future(store.written())
+    await asyncio.sleep(0)
+    store._stop_writer()
+    await asyncio.wait_for(waiter, 5)
+    assert len(errors) == 1 and "closed" in str(errors[0])
+    await store.close()
