@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import weakref
 from collections.abc import Sequence
 from functools import cached_property
 
@@ -137,7 +138,7 @@ class ChessState:
     so a new state costs the same at ply 500 as at ply 5.
     """
 
-    __slots__ = ("__dict__", "_board", "_counts", "_path", "_start_fen", "_tkey")
+    __slots__ = ("__dict__", "__weakref__", "_board", "_counts", "_path", "_start_fen", "_tkey")
 
     def __init__(
         self,
@@ -217,10 +218,20 @@ class ChessState:
 
     def is_legal(self, move: str) -> bool:
         """Whether `move` (UCI, as `legal_moves` spells it) is legal here. Until the legal moves
-        are listed, one move is checked alone, not by generating them all."""
+        are listed, one move is checked alone, not by generating them all, and its answer kept
+        (a guess is checked by its speculator, the match, and again if it is played)."""
         legal = self.__dict__.get("_legal")
         if legal is not None:
             return move in legal
+        checked: dict[str, bool] | None = self.__dict__.get("_checked")
+        if checked is None:
+            checked = self.__dict__["_checked"] = {}
+        known = checked.get(move)
+        if known is None:
+            known = checked[move] = self._legal_alone(move)
+        return known
+
+    def _legal_alone(self, move: str) -> bool:
         try:
             parsed = chess.Move.from_uci(move)
         except ValueError:
@@ -237,16 +248,28 @@ class ChessState:
         return True
 
     def apply(self, move: str) -> ChessState:
-        parsed = chess.Move.from_uci(move)
-        board = self._board
-        counts = {} if board.is_irreversible(parsed) else self._counts.copy()
-        child = ChessState(
-            _child_board(board, parsed), self._start_fen, (*self._path, move), counts
-        )
+        # The same state for the same move: a speculative branch's position and the committed
+        # one are one object, so what it worked out (legal moves, outcome, FEN) is done once.
+        # Weakly held: a state does not keep its game's later states alive.
+        children: dict[str, weakref.ref[ChessState]] | None = self.__dict__.get("_children")
+        if children is None:
+            children = self.__dict__["_children"] = {}
+        known = children.get(move)
+        child = None if known is None else known()
+        parsed = None
+        if child is None:
+            parsed = chess.Move.from_uci(move)
+            board = self._board
+            counts = {} if board.is_irreversible(parsed) else self._counts.copy()
+            child = ChessState(
+                _child_board(board, parsed), self._start_fen, (*self._path, move), counts
+            )
+            children[move] = weakref.ref(child)
         # A history someone read here (a prompt, the move list) grows by one move, not anew.
         history = self.__dict__.get("san_history")
-        if history is not None:
-            child.__dict__["san_history"] = (*history, board.san(parsed))
+        if history is not None and "san_history" not in child.__dict__:
+            san = self._board.san(parsed or chess.Move.from_uci(move))
+            child.__dict__["san_history"] = (*history, san)
         return child
 
     @cached_property

@@ -269,3 +269,27 @@ def test_position_is_python_chess_fen_in_random_games() -> None:
                 assert state.position() == board.fen(), (fen, state.path)
                 positions += 1
     assert positions > 10_000
+
+
+def test_a_move_applied_twice_gives_one_state_while_it_lives() -> None:
+    """A speculative branch's position and the committed one are one object (what it worked
+    out is kept), but a state does not keep its later states alive."""
+    import gc
+    import weakref
+
+    start = ChessState.from_fen()
+    child = start.apply("e2e4")
+    assert start.apply("e2e4") is child
+    assert start.apply("d2d4") is not child
+    child.outcome()
+    assert child.is_legal("e7e5") and not child.is_legal("e7e4")
+    assert child.is_legal("e7e5") and not child.is_legal("e7e4")  # kept answers, same result
+    # The history read on the parent after the child was made still reaches the child.
+    assert start.san_history == ()
+    assert start.apply("e2e4").san_history == ("e4",)
+    gone = weakref.ref(child)
+    del child
+    gc.collect()
+    assert gone() is None
+    again = start.apply("e2e4")
+    assert again.position() == "rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 0 1"

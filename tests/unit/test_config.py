@@ -83,6 +83,7 @@ def test_every_variable_is_documented() -> None:
         config.DEBUG,
         config.THEME,
         config.TUI_STATIC,
+        config.EVENT_LOOP,
     }
     assert all(name.startswith("ARENA_") and text for name, text in config.VARIABLES.items())
 
