@@ -104,9 +104,9 @@ class TournamentScreen(ArenaScreen):
             self.query_one("#t-status", Static).update(f" {self.error}")
             return
         report = build_report(row, await load_results(store, self.tournament_id))
-        self.report = report
         self.live = await live_games(store, self.tournament_id)
         self._show(report)
+        self.report = report  # once shown: whoever waits for it sees its tables filled
 
     def _show(self, report: Report) -> None:
         done = report.games_played
