@@ -287,7 +287,7 @@ def _loop_factory(
     command: str, args: argparse.Namespace
 ) -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop for the headless commands (benches, tournaments, `--headless` matches), where
-    hundreds of matches share one loop and its overhead is a tenth of the process's time; the
+    hundreds of matches share one loop and its own overhead was ~7% of the process's time; the
     standard loop for the TUI and wherever uvloop is missing or `ARENA_EVENT_LOOP=asyncio`."""
     headless = (
         command == "bench"

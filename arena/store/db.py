@@ -667,10 +667,10 @@ class Store:
         self._pass_idle.set()
         self._lazy_timer: asyncio.TimerHandle | None = None
         self.passes = 0
+        """Write transactions the group-commit writer has committed (for benchmarks)."""
         self._passes_started = 0
         self._marks: list[tuple[int, asyncio.Future[None]]] = []
         """`written()` waiters: the pass number each waits for."""
-        """Write transactions the group-commit writer has committed (for benchmarks)."""
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -1357,7 +1357,7 @@ class _Write:
     """Or an event to append (numbered after its match's last one)."""
     done: asyncio.Future[None] | None
     """Resolved when the write landed or failed; None for a queued event, which reports only a
-    failure, to `failed` (a future per event was a tenth of a busy loop's work)."""
+    failure, to `failed` (a future per event was ~4% of a 200-game run's work)."""
     ply: tuple[_PlyRows, Lease | None] | None = None
     """Or a ply's rows and the lease it is written under."""
     failed: Callable[[BaseException], None] | None = None
