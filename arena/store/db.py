@@ -1177,13 +1177,10 @@ class Store:
         self._marks = waiting
 
     async def _drain_writes(self) -> None:
-        """Waits until every submitted write has been committed (or has failed)."""
+        """Waits until nothing is queued or being written, writes queued meanwhile included."""
         while self._pending or self._passing:
             self.flush_soon()
-            if self._passing:
-                await self._pass_idle.wait()
-            else:
-                await asyncio.sleep(0.005)  # a transaction holds the connection for now
+            await self.written()
 
     def _stop_writer(self) -> None:
         if self._lazy_timer is not None:
