@@ -603,33 +603,19 @@ class EnginePool:
         limit = self.options.limit()
         return await self.search(lambda e: e.play(board, limit, game=game, info=info))
 
-    async def analyse(
-        self,
-        board: chess.Board,
-        *,
-        multipv: int,
-        wanted: Callable[[], bool] | None = None,
-        info: chess.engine.Info = chess.engine.INFO_ALL,
-    ) -> list[chess.engine.InfoDict]:
-        """The `multipv` best lines at `board` (a new game each time), within the deadline.
-
-        `wanted` is asked once a process is free: an analysis no longer wanted by then (it
-        waited behind others) is dropped, returning no lines, instead of taking the process.
-        `info` selects what of each line python-chess parses."""
+    async def analyse(self, board: chess.Board, *, multipv: int) -> list[chess.engine.InfoDict]:
+        """The `multipv` best lines at `board` as python-chess reports them (a new game each
+        time), within the deadline: for a reader of scores and mates (the TUI's bar)."""
         limit = self.options.limit()
-
-        async def run(engine: chess.engine.UciProtocol) -> list[chess.engine.InfoDict]:
-            if wanted is not None and not wanted():
-                return []
-            return await engine.analyse(board, limit, multipv=multipv, game=object(), info=info)
-
-        return await self.search(run)
+        return await self.search(lambda e: e.analyse(board, limit, multipv=multipv, game=object()))
 
     async def top_moves(
         self, fen: str, *, multipv: int, wanted: Callable[[], bool] | None = None
     ) -> list[TopMove]:
         """The first move and score of the `multipv` best lines at `fen` (a new game each
-        time, no move history), within the deadline; `wanted` as in `analyse`.
+        time, no move history), within the deadline. `wanted` is asked once a process is free:
+        a search no longer wanted by then (it waited behind others) is dropped, returning no
+        lines, instead of taking the process.
 
         Unlike `analyse`, only each line's last report is parsed, once the search ends: with
         many matches speculating, parsing every report was most of the event loop's time."""

@@ -668,7 +668,6 @@ class Store:
         self._lazy_timer: asyncio.TimerHandle | None = None
         self.passes = 0
         """Write transactions the group-commit writer has committed (for benchmarks)."""
-        self._passes_started = 0
         self._marks: list[tuple[int, asyncio.Future[None]]] = []
         """`written()` waiters: the pass number each waits for."""
 
@@ -1086,12 +1085,10 @@ class Store:
     async def written(self) -> None:
         """Returns once every write queued so far has landed or failed (the next pass, or the
         one running, carries them all); does not hurry lazy events (`flush_soon` does)."""
-        if self._pending:
-            target = self._passes_started + 1
-        elif self._passing:
-            target = self._passes_started
-        else:
+        if not self._pending and not self._passing:
             return
+        # The pass running (if any) is number `passes + 1`; what is queued goes in the next.
+        target = self.passes + int(self._passing) + int(bool(self._pending))
         mark = asyncio.get_running_loop().create_future()
         self._marks.append((target, mark))
         await mark
@@ -1141,7 +1138,6 @@ class Store:
         if not batch:
             return
         self._passing = True
-        self._passes_started += 1
         self._pass_idle.clear()
         loop = asyncio.get_running_loop()
         try:

@@ -101,10 +101,11 @@ async def test_an_analysis_no_longer_wanted_when_a_process_frees_is_dropped() ->
     pool = EnginePool(EngineOptions(depth=8), size=1)
     await pool.start()
     try:
-        board = ChessState.from_fen(None).board
-        assert await pool.analyse(board, multipv=2, wanted=lambda: False) == []
-        lines = await pool.analyse(board, multipv=2, wanted=lambda: True)
-        assert len(lines) == 2 and all("pv" in line for line in lines)
+        start = ChessState.from_fen(None)
+        fen = start.position()
+        assert await pool.top_moves(fen, multipv=2, wanted=lambda: False) == []
+        lines = await pool.top_moves(fen, multipv=2, wanted=lambda: True)
+        assert len(lines) == 2 and all(start.is_legal(line.move) for line in lines)
     finally:
         await pool.close()
 
